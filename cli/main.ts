@@ -1,0 +1,87 @@
+// damon-sim's entry point: global flags (--version, --help), subcommand dispatch and the mapping of
+// errors to exit statuses: usage errors exit 2, bad input (config, trace) and failures exit 1.
+// Subcommand modules are loaded lazily so that `damon-sim --help` starts fast.
+
+import { readFileSync } from "node:fs";
+import { formatHelp, parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import { InputError, SimError, UsageError } from "../sim/errors.ts";
+
+interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+/** Every subcommand, in the order `damon-sim --help` lists them. */
+export const COMMANDS: Record<string, Entry> = {
+  demo: { summary: "run a tiny demo simulation and print its statistics", load: async () => (await import("./commands/demo.ts")).command },
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function generalHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  return [
+    "usage: damon-sim <command> [options]",
+    "",
+    "Simulates a NUMA machine running a workload or a replayed trace, with Linux DAMON watching it",
+    "through pull (PTE Accessed bit) and push (faults, perf mem, IBS) access check primitives.",
+    "",
+    "commands:",
+    ...names.map((n) => `  ${n.padEnd(width)}${COMMANDS[n]!.summary}`),
+    "",
+    "global options:",
+    "  -h, --help     show this help (or 'damon-sim <command> --help')",
+    "  -V, --version  print the version",
+    "",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const first = argv[0];
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      if (first === "help" && argv[1] !== undefined) return await main([argv[1], "--help"]);
+      process.stdout.write(generalHelp());
+      return first === undefined ? 2 : 0;
+    }
+    if (first === "--version" || first === "-V") {
+      process.stdout.write(`damon-sim ${version()}\n`);
+      return 0;
+    }
+    if (first.startsWith("-")) throw new UsageError(`unknown option '${first}' (see 'damon-sim --help')`);
+    const entry = COMMANDS[first];
+    if (entry === undefined) {
+      const near = Object.keys(COMMANDS).filter((n) => n.startsWith(first.slice(0, 2)));
+      throw new UsageError(`unknown command '${first}'${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; see 'damon-sim --help'`);
+    }
+    const cmd = await entry.load();
+    const args = parseCommandArgs(cmd.spec, argv.slice(1));
+    if (args.help) {
+      process.stdout.write(formatHelp(cmd.spec));
+      return 0;
+    }
+    return await cmd.run(args);
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`damon-sim: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof InputError || e instanceof SimError) {
+    process.stderr.write(`damon-sim: error: ${e.message}\n`);
+    return 1;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`damon-sim: internal error: ${err.message}\n`);
+  if (process.env.DAMON_SIM_DEBUG) process.stderr.write(`${err.stack}\n`);
+  return 1;
+}
