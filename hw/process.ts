@@ -1,0 +1,106 @@
+// Processes (address spaces) and threads as the machine sees them: VMAs with their resolved
+// attributes (anon/file, memcg, NUMA policy, huge pages), the page table, and per-thread state
+// (its program, current batch, CPU, CPU time used).
+
+import { SimError } from "../sim/errors.ts";
+import { AccessBatch } from "./batch.ts";
+import type { Backing, NumaPolicySpec, ProcessSpec, VmaKind, VmaSpec } from "./layout.ts";
+import { PageTable } from "./pagetable.ts";
+import type { ThreadProgram } from "./program.ts";
+
+export class Vma {
+  constructor(
+    /** Machine-wide VMA id (index into Machine.vmas). */
+    readonly id: number,
+    readonly asid: number,
+    readonly start: number,
+    readonly end: number,
+    readonly name: string,
+    readonly kind: VmaKind,
+    readonly backing: Backing,
+    readonly fileId: string | null,
+    /** Offset of `start` in the file, in pages (0 for anonymous memory). */
+    readonly pgoff: number,
+    readonly shared: boolean,
+    readonly memcg: number,
+    readonly policy: NumaPolicySpec,
+    readonly hugepages: boolean,
+    readonly writable: boolean,
+  ) {}
+
+  get anon(): boolean {
+    return this.backing === "anon";
+  }
+
+  static fromSpec(id: number, asid: number, v: VmaSpec, proc: ProcessSpec): Vma {
+    return new Vma(
+      id,
+      asid,
+      v.start,
+      v.end,
+      v.name,
+      v.kind,
+      v.backing,
+      v.file?.id ?? null,
+      v.file ? v.file.offset / 4096 : 0,
+      v.shared ?? false,
+      v.memcg ?? proc.memcg ?? 0,
+      v.policy ?? proc.policy ?? { mode: "local" },
+      v.hugepages ?? false,
+      v.writable ?? true,
+    );
+  }
+}
+
+export class AddressSpace {
+  readonly pageTable = new PageTable(4096);
+  readonly threads: ThreadState[] = [];
+  /** Set once any 2 MiB mapping exists: until then walks and TLB lookups skip huge keys. */
+  hasHuge = false;
+
+  constructor(
+    /** Dense index (the TLB's address space id). */
+    readonly asid: number,
+    readonly pid: number,
+    readonly name: string,
+    readonly vmas: Vma[],
+  ) {}
+
+  /** The VMA containing addr, or undefined (binary search over sorted VMAs). */
+  findVma(addr: number): Vma | undefined {
+    let lo = 0, hi = this.vmas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.vmas[mid]!;
+      if (addr < v.start) hi = mid - 1;
+      else if (addr >= v.end) lo = mid + 1;
+      else return v;
+    }
+    return undefined;
+  }
+}
+
+export class ThreadState {
+  /** The CPU the thread runs on. */
+  cpu = -1;
+  /** Current batch and the next row to execute. */
+  readonly batch: AccessBatch;
+  cursor = 0;
+  /** The ops (gap) before the row at `cursor` have already been executed. */
+  gapPaid = false;
+  done = false;
+  /** Simulated CPU time spent executing this thread, ns. */
+  runtimeNs = 0;
+  accesses = 0;
+
+  constructor(
+    readonly tid: number,
+    readonly space: AddressSpace,
+    readonly allowedCpus: number[],
+    readonly program: ThreadProgram,
+    batchSize: number,
+  ) {
+    if (program.tid !== tid) throw new SimError(`program for thread ${tid} reports tid ${program.tid}`);
+    this.batch = new AccessBatch(batchSize);
+  }
+}

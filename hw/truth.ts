@@ -1,0 +1,154 @@
+// Ground truth: the machine's exact record of which pages were accessed, kept apart from anything
+// being judged. For every virtual page (PTE slot) and, optionally, every physical frame it counts
+// reads and writes in the current window, and in how many sub-windows (e.g. DAMON sample intervals)
+// the page was touched at least once, which is what DAMON's nr_accesses estimates. Windows are
+// closed by a timer at OBSERVER priority; listeners read the counts through the touched lists
+// before they are reset, so memory stays proportional to touched pages, never to run length.
+// Accesses are stamped with the executing CPU's clock, so attribution to windows has the CPU
+// quantum as its skew. Totals over the whole run are kept too.
+
+import { SimError } from "../sim/errors.ts";
+import { Priority, type Scheduler } from "../sim/scheduler.ts";
+import { checkTime } from "../sim/time.ts";
+import { ChunkedFloat64, ChunkedInt32 } from "./chunked.ts";
+
+export interface TruthOptions {
+  /** Window length in ns (0 = one window for the whole run, closed by closeWindow()). */
+  windowNs: number;
+  /** Sub-window length in ns for the "touched in how many sub-windows" count. */
+  subWindowNs: number;
+  /** Also count by physical frame (needed for paddr monitoring). */
+  frames: boolean;
+}
+
+export type TruthListener = (truth: GroundTruth, windowStart: number, windowEnd: number) => void;
+
+export class GroundTruth {
+  readonly windowNs: number;
+  readonly subWindowNs: number;
+  readonly frames: boolean;
+  // per PTE slot, current window
+  vReads = new Float64Array(1024);
+  vWrites = new Float64Array(1024);
+  vSubLast = new Float64Array(1024).fill(-1);
+  vSubCount = new Int32Array(1024);
+  // per PTE slot, whole run
+  vTotalReads = new Float64Array(1024);
+  vTotalWrites = new Float64Array(1024);
+  /** PTE slots touched in this window, [0, vTouchedCount). */
+  vTouched = new Int32Array(1024);
+  vTouchedCount = 0;
+  // per frame (sparse), current window
+  readonly fReads = new ChunkedFloat64(0);
+  readonly fWrites = new ChunkedFloat64(0);
+  readonly fSubLast = new ChunkedFloat64(-1);
+  readonly fSubCount = new ChunkedInt32(0);
+  fTouched = new Int32Array(1024);
+  fTouchedCount = 0;
+
+  windowStart = 0;
+  windowIndex = 0;
+  private readonly listeners: TruthListener[] = [];
+
+  constructor(opts: TruthOptions) {
+    this.windowNs = checkTime(opts.windowNs, "truth window");
+    this.subWindowNs = checkTime(opts.subWindowNs, "truth sub-window");
+    if (this.subWindowNs <= 0) throw new SimError("truth sub-window must be positive");
+    this.frames = opts.frames;
+  }
+
+  /** Starts the window timer on a scheduler (when windowNs > 0). */
+  attach(sched: Scheduler): void {
+    this.windowStart = sched.now;
+    if (this.windowNs > 0) sched.every(this.windowNs, (now) => this.closeWindow(now), { priority: Priority.OBSERVER, name: "truth.window" });
+  }
+
+  onWindow(fn: TruthListener): void {
+    this.listeners.push(fn);
+  }
+
+  /** Makes room for PTE slots [0, n). */
+  ensurePages(n: number): void {
+    if (n <= this.vReads.length) return;
+    let cap = this.vReads.length;
+    while (cap < n) cap *= 2;
+    this.vReads = growF64(this.vReads, cap, 0);
+    this.vWrites = growF64(this.vWrites, cap, 0);
+    this.vSubLast = growF64(this.vSubLast, cap, -1);
+    this.vSubCount = growI32(this.vSubCount, cap);
+    this.vTotalReads = growF64(this.vTotalReads, cap, 0);
+    this.vTotalWrites = growF64(this.vTotalWrites, cap, 0);
+  }
+
+  /** Records one access (hot path). `frame` is the 4 KiB frame touched; `t` the CPU clock. */
+  record(pte: number, frame: number, write: boolean, t: number): void {
+    const sub = Math.floor(t / this.subWindowNs);
+    if (this.vReads[pte] === 0 && this.vWrites[pte] === 0) this.touchV(pte);
+    if (write) {
+      this.vWrites[pte]!++;
+      this.vTotalWrites[pte]!++;
+    } else {
+      this.vReads[pte]!++;
+      this.vTotalReads[pte]!++;
+    }
+    if (this.vSubLast[pte] !== sub) {
+      this.vSubLast[pte] = sub;
+      this.vSubCount[pte]!++;
+    }
+    if (this.frames) this.recordFrame(frame, write, sub);
+  }
+
+  private recordFrame(frame: number, write: boolean, sub: number): void {
+    if (this.fReads.get(frame) === 0 && this.fWrites.get(frame) === 0) {
+      if (this.fTouchedCount === this.fTouched.length) this.fTouched = growI32(this.fTouched, this.fTouched.length * 2);
+      this.fTouched[this.fTouchedCount++] = frame;
+    }
+    if (write) this.fWrites.add(frame, 1);
+    else this.fReads.add(frame, 1);
+    if (this.fSubLast.get(frame) !== sub) {
+      this.fSubLast.set(frame, sub);
+      this.fSubCount.add(frame, 1);
+    }
+  }
+
+  private touchV(pte: number): void {
+    if (this.vTouchedCount === this.vTouched.length) this.vTouched = growI32(this.vTouched, this.vTouched.length * 2);
+    this.vTouched[this.vTouchedCount++] = pte;
+  }
+
+  /** Ends the current window at `now`: listeners read it, then the window counts are reset. */
+  closeWindow(now: number): void {
+    for (const l of this.listeners) l(this, this.windowStart, now);
+    for (let i = 0; i < this.vTouchedCount; i++) {
+      const p = this.vTouched[i]!;
+      this.vReads[p] = 0;
+      this.vWrites[p] = 0;
+      this.vSubCount[p] = 0;
+      this.vSubLast[p] = -1;
+    }
+    this.vTouchedCount = 0;
+    for (let i = 0; i < this.fTouchedCount; i++) {
+      const f = this.fTouched[i]!;
+      this.fReads.set(f, 0);
+      this.fWrites.set(f, 0);
+      this.fSubCount.set(f, 0);
+      this.fSubLast.set(f, -1);
+    }
+    this.fTouchedCount = 0;
+    this.windowStart = now;
+    this.windowIndex++;
+  }
+}
+
+function growF64(a: Float64Array, cap: number, fill: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(cap);
+  if (fill !== 0) b.fill(fill);
+  b.set(a);
+  return b;
+}
+
+function growI32(a: Int32Array, cap: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
+}
