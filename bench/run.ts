@@ -5,6 +5,7 @@ import type { Benchmark } from "./harness.ts";
 
 const MODULES: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import("./sim-queue.ts"),
+  () => import("./hw-cachegrind.ts"),
   // @benchmarks-end (add new benchmark modules just above this line)
 ];
 

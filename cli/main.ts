@@ -15,6 +15,7 @@ interface Entry {
 /** Every subcommand, in the order `damon-sim --help` lists them. */
 export const COMMANDS: Record<string, Entry> = {
   demo: { summary: "run a tiny demo simulation and print its statistics", load: async () => (await import("./commands/demo.ts")).command },
+  cachegrind: { summary: "replay a Valgrind Lackey trace through an exact model of cachegrind and print its counts", load: async () => (await import("./commands/cachegrind.ts")).command },
   machines: { summary: "list the built-in machines or print one as JSON", load: async () => (await import("./commands/machines.ts")).command },
   // @commands-end (add new subcommands just above this line)
 };

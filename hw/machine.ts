@@ -29,7 +29,7 @@ export interface MachineOptions {
   timesliceNs?: number;
   /** Rows per batch a thread program fills. */
   batchSize?: number;
-  /** Ground truth recording; false turns it off. */
+  /** Ground truth recording (per virtual page; per frame too with frames: true); false turns it off. */
   truth?: Partial<TruthOptions> | false;
   /** Flush the TLB entry of a page whenever its Accessed bit is cleared (default false, as x86 mkold). */
   flushTlbOnMkold?: boolean;
@@ -87,7 +87,7 @@ export class Machine {
       this.truth = null;
     } else {
       const t = options.truth ?? {};
-      this.truth = new GroundTruth({ windowNs: t.windowNs ?? 100 * MS, subWindowNs: t.subWindowNs ?? 5 * MS, frames: t.frames ?? true });
+      this.truth = new GroundTruth({ windowNs: t.windowNs ?? 100 * MS, subWindowNs: t.subWindowNs ?? 5 * MS, frames: t.frames ?? false });
       this.truth.attach(sched);
     }
   }

@@ -32,7 +32,7 @@ export class GroundTruth {
   vWrites = new Float64Array(1024);
   vSubLast = new Float64Array(1024).fill(-1);
   vSubCount = new Int32Array(1024);
-  // per PTE slot, whole run
+  // per PTE slot, whole run up to the last closed window (see totalReads/totalWrites)
   vTotalReads = new Float64Array(1024);
   vTotalWrites = new Float64Array(1024);
   /** PTE slots touched in this window, [0, vTouchedCount). */
@@ -55,6 +55,15 @@ export class GroundTruth {
     this.subWindowNs = checkTime(opts.subWindowNs, "truth sub-window");
     if (this.subWindowNs <= 0) throw new SimError("truth sub-window must be positive");
     this.frames = opts.frames;
+  }
+
+  /** Reads of a page over the whole run so far (closed windows plus the current one). */
+  totalReads(pte: number): number {
+    return this.vTotalReads[pte]! + this.vReads[pte]!;
+  }
+
+  totalWrites(pte: number): number {
+    return this.vTotalWrites[pte]! + this.vWrites[pte]!;
   }
 
   /** Starts the window timer on a scheduler (when windowNs > 0). */
@@ -83,14 +92,10 @@ export class GroundTruth {
   /** Records one access (hot path). `frame` is the 4 KiB frame touched; `t` the CPU clock. */
   record(pte: number, frame: number, write: boolean, t: number): void {
     const sub = Math.floor(t / this.subWindowNs);
-    if (this.vReads[pte] === 0 && this.vWrites[pte] === 0) this.touchV(pte);
-    if (write) {
-      this.vWrites[pte]!++;
-      this.vTotalWrites[pte]!++;
-    } else {
-      this.vReads[pte]!++;
-      this.vTotalReads[pte]!++;
-    }
+    const r = this.vReads[pte]!, w = this.vWrites[pte]!;
+    if (r + w === 0) this.touchV(pte);
+    if (write) this.vWrites[pte] = w + 1;
+    else this.vReads[pte] = r + 1;
     if (this.vSubLast[pte] !== sub) {
       this.vSubLast[pte] = sub;
       this.vSubCount[pte]!++;
@@ -121,6 +126,8 @@ export class GroundTruth {
     for (const l of this.listeners) l(this, this.windowStart, now);
     for (let i = 0; i < this.vTouchedCount; i++) {
       const p = this.vTouched[i]!;
+      this.vTotalReads[p]! += this.vReads[p]!;
+      this.vTotalWrites[p]! += this.vWrites[p]!;
       this.vReads[p] = 0;
       this.vWrites[p] = 0;
       this.vSubCount[p] = 0;

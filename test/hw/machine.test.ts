@@ -277,7 +277,7 @@ describe("ground truth", () => {
     const t = m.truth!;
     for (const [page, [r, w]] of expected) {
       const pte = m.lookupPte(0, a + page * 4096);
-      expect([t.vTotalReads[pte], t.vTotalWrites[pte]]).toEqual([r, w]);
+      expect([t.totalReads(pte), t.totalWrites(pte)]).toEqual([r, w]);
       const f = m.ptes.frame[pte]!;
       expect([t.fReads.get(f), t.fWrites.get(f)]).toEqual([r, w]);
     }
