@@ -314,6 +314,12 @@ export class Machine {
     return (this.ptes.flags[pte]! & PteFlag.ACCESSED) !== 0;
   }
 
+  /** DAMON's young check of a mapping: the Accessed bit is set, or the frame lost PG_idle. */
+  young(pte: number): boolean {
+    if ((this.ptes.flags[pte]! & PteFlag.ACCESSED) !== 0) return true;
+    return (this.memory.flags.get(this.ptes.frame[pte]!) & FrameFlag.IDLE) === 0;
+  }
+
   /** Arms a PROT_NONE trap on a PTE for `owner` (TrapOwner bits); the TLB entries are flushed. */
   armTrap(pte: number, owner: number): void {
     const fl = this.ptes.flags[pte]!;
