@@ -6,6 +6,10 @@ import type { Benchmark } from "./harness.ts";
 const MODULES: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import("./sim-queue.ts"),
   () => import("./hw-cachegrind.ts"),
+  () => import("./workloads-trace.ts"),
+  () => import("./workloads-gen.ts"),
+  () => import("./hw-path.ts"),
+  () => import("./damon-kdamond.ts"),
   // @benchmarks-end (add new benchmark modules just above this line)
 ];
 

@@ -58,9 +58,17 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   for (const [name, o] of Object.entries(spec.options)) {
     options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
+  // A negative number after a string option is its value, not another option (--snapshot -1).
+  const args = normaliseOptionNames(argv);
+  for (let i = 0; i + 1 < args.length; i++) {
+    const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : undefined;
+    if (name !== undefined && spec.options[name]?.type === "string" && /^-[0-9.]/.test(args[i + 1]!)) {
+      args.splice(i, 2, `--${name}=${args[i + 1]}`);
+    }
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: normaliseOptionNames(argv), options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${spec.name}: ${describeParseError(e)} (see 'damon-sim ${spec.name} --help')`);
   }

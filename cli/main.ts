@@ -17,6 +17,12 @@ export const COMMANDS: Record<string, Entry> = {
   demo: { summary: "run a tiny demo simulation and print its statistics", load: async () => (await import("./commands/demo.ts")).command },
   cachegrind: { summary: "replay a Valgrind Lackey trace through an exact model of cachegrind and print its counts", load: async () => (await import("./commands/cachegrind.ts")).command },
   machines: { summary: "list the built-in machines or print one as JSON", load: async () => (await import("./commands/machines.ts")).command },
+  trace: { summary: "inspect .dst trace files (trace info FILE.dst)", load: async () => (await import("./commands/trace.ts")).command },
+  import: { summary: "convert a Valgrind Lackey log into a .dst trace", load: async () => (await import("./commands/import.ts")).command },
+  record: { summary: "record a workload's accesses into a .dst trace on a nominal clock", load: async () => (await import("./commands/record.ts")).command },
+  workloads: { summary: "list the built-in workloads and shipped configs", load: async () => (await import("./commands/workloads.ts")).command },
+  run: { summary: "simulate a workload with DAMON monitoring it; write a damo record", load: async () => (await import("./commands/run.ts")).command },
+  report: { summary: "report access|wss|heatmap of a run's record, as damo does", load: async () => (await import("./commands/report.ts")).command },
   // @commands-end (add new subcommands just above this line)
 };
 

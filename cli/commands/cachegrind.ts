@@ -10,6 +10,7 @@ import type { Command } from "../command.ts";
 import { AccessBatch, type AccessSource } from "../../hw/batch.ts";
 import { CachegrindSim, describeCacheGeometry, parseCacheGeometry, type CacheGeometry, type CachegrindCounters } from "../../hw/cachegrind.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
+import { openTrace as openDstTrace } from "../../workloads/trace/index.ts";
 import { openLackeySource } from "../../workloads/lackey.ts";
 
 const GEOMETRY_HELP = "SIZE,ASSOC,LINE in bytes, ways, bytes (e.g. 32768,8,64); the set count must be a power of two";
@@ -48,10 +49,9 @@ function geometryOpt(args: ParsedArgs, name: "I1" | "D1" | "LL"): CacheGeometry 
 
 /** Opens TRACE as a stream of accesses. */
 function openTrace(path: string): AccessSource & { close(): void } {
-  // @dst-trace: .dst (damon-sim's binary trace format, workloads/trace/) is not readable yet.
-  // When its reader lands, open `.dst` files here with it (it yields AccessBatch rows as well)
-  // instead of refusing them; everything downstream already works on AccessBatch rows.
-  if (path.endsWith(".dst")) throw new UsageError(`cachegrind: '${path}': .dst traces are not supported yet; give a Lackey --trace-mem log`);
+  // damon-sim's own binary traces replay the same rows (the cachegrind numbers must match those of
+  // the Lackey log the trace was imported from).
+  if (path.endsWith(".dst")) return openDstTrace(path);
   return openLackeySource(path);
 }
 

@@ -9,7 +9,7 @@
 // Valgrind and gcc are required; set DAMON_SIM_SKIP_VALGRIND=1 to skip part 3 where they are missing.
 
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -376,6 +376,13 @@ describe.skipIf(SKIP_VALGRIND)("against valgrind --tool=cachegrind", () => {
     expect(s.status).toBe(0);
     expect(s.stdout.trimEnd().split("\n").pop()).toBe(`summary: ${want.join(" ")}`);
     expect(s.stdout).toContain(`I   refs:      ${want[0]!.toLocaleString("en-US")}`);
+    // the same trace imported into damon-sim's .dst format gives the same nine numbers
+    const dstPath = join(dir, "sort.dst");
+    const imp = runCli(["import", "lackey", traces.get("sort")!, "-o", dstPath]);
+    expect(imp.status).toBe(0);
+    const d = runCli(["cachegrind", dstPath, ...geometryFlags(GEOMETRIES[0]!)]);
+    expect(d.status).toBe(0);
+    expect(d.stdout.trimEnd().split("\n").pop()).toBe(`summary: ${want.join(" ")}`);
   });
 
   it("the CLI exits 2 naming the option on bad or missing geometries, 1 on a bad trace", () => {
@@ -389,9 +396,10 @@ describe.skipIf(SKIP_VALGRIND)("against valgrind --tool=cachegrind", () => {
     expect(missing.stderr).toMatch(/--D1/);
     const unknown = runCli(["cachegrind", trace, ...geometryFlags(GEOMETRIES[0]!), "--L2=1,1,1"]);
     expect(unknown.status).toBe(2);
-    const dst = runCli(["cachegrind", join(dir, "t.dst"), ...geometryFlags(GEOMETRIES[0]!)]);
-    expect(dst.status).toBe(2);
-    expect(dst.stderr).toMatch(/\.dst traces are not supported yet/);
+    writeFileSync(join(dir, "empty.dst"), "");
+    const dst = runCli(["cachegrind", join(dir, "empty.dst"), ...geometryFlags(GEOMETRIES[0]!)]);
+    expect(dst.status).toBe(1);
+    expect(dst.stderr).toMatch(/empty\.dst.*byte offset 0/);
     const malformed = runCli(["cachegrind", "-", ...geometryFlags(GEOMETRIES[0]!)], { input: "I  400000,4\n L 1000,8\n S 1000;8\n" });
     expect(malformed.status).toBe(1);
     expect(malformed.stderr).toMatch(/<stdin>:3:8: expected ',' after the address/);

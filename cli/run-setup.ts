@@ -1,0 +1,141 @@
+// Shared by `run` (and later `compare`): the options that describe one simulation (machine,
+// workload, DAMON attributes and operations set, duration, seed) and the code that turns parsed
+// options into a ready machine with the workload loaded and a kdamond created (not started).
+// Interval options take damo's spelling: a bare number is microseconds; "5ms", "1s" also work.
+
+import { existsSync } from "node:fs";
+import { intOpt, stringOpt, type CommandSpec, type OptionSpec, type ParsedArgs } from "./args.ts";
+import { InputError, UsageError } from "../sim/errors.ts";
+import { RngRoot } from "../sim/rng.ts";
+import { Scheduler } from "../sim/scheduler.ts";
+import { parseDuration, SEC, US } from "../sim/time.ts";
+import { loadMachineConfig, type MachineConfig } from "../hw/config.ts";
+import { Machine } from "../hw/machine.ts";
+import { preset, presetNames } from "../hw/presets.ts";
+import type { Workload } from "../hw/program.ts";
+import { defaultAttrs, validateAttrs, type DamonAttrs, type IntervalsGoal } from "../damon/attrs.ts";
+import type { Variant } from "../damon/aggregate.ts";
+import { createMonitor, type Monitor, type OpsName } from "../damon/monitor.ts";
+import { resolveWorkload } from "../workloads/registry.ts";
+
+export const DEFAULT_WORKLOAD = "tiering-hotcold";
+
+export const RUN_OPTIONS: Record<string, OptionSpec> = {
+  machine: { type: "string", value: "PRESET|FILE", description: "machine preset (damon-sim machines) or JSON file", default: "2s-ddr5" },
+  ops: { type: "string", value: "vaddr|paddr", description: "DAMON operations set", default: "vaddr" },
+  sample: { type: "string", value: "T", description: "sampling interval (bare number: us)", default: "5ms" },
+  aggr: { type: "string", value: "T", description: "aggregation interval", default: "100ms" },
+  update: { type: "string", value: "T", description: "operations update interval (damo's default)", default: "1s" },
+  "min-regions": { type: "string", value: "N", description: "minimum number of regions", default: "10" },
+  "max-regions": { type: "string", value: "N", description: "maximum number of regions", default: "1000" },
+  "intervals-goal": { type: "string", value: "BP,AGGRS,MIN,MAX", description: "intervals auto-tuning goal, e.g. 4%,3,5ms,10s (off by default)" },
+  duration: { type: "string", value: "T", description: "simulated time limit (the run also ends when the workload does)", default: "30s" },
+  seed: { type: "string", value: "N", description: "root random seed", default: "1" },
+  variant: { type: "string", value: "mainline|next", description: "DAMON semantics: mainline, or damon/next (DN-b)", default: "mainline" },
+  "kdamond-cpu": { type: "string", value: "N", description: "CPU kdamond runs on (default: the last CPU)" },
+  "flush-tlb-on-mkold": { type: "boolean", description: "flush a page's TLB entries whenever DAMON clears its Accessed bit" },
+  quantum: { type: "string", value: "T", description: "CPU quantum: longest run between scheduler events", default: "10us" },
+  quiet: { type: "boolean", short: "q", description: "print nothing but errors" },
+};
+
+export interface RunSetup {
+  sched: Scheduler;
+  machine: Machine;
+  workload: Workload;
+  monitor: Monitor;
+  durationNs: number;
+  seed: number;
+  /** Number of data-attribute probes (0 without attributes). */
+  probes: number;
+  options: Record<string, unknown>;
+}
+
+export function machineConfig(name: string): MachineConfig {
+  const p = preset(name);
+  if (p) return p;
+  if (existsSync(name)) return loadMachineConfig(name);
+  throw new UsageError(`unknown machine '${name}' (presets: ${presetNames().join(", ")}; or a JSON file)`);
+}
+
+function us(spec: CommandSpec, args: ParsedArgs, name: string): number {
+  const v = stringOpt(args, name)!;
+  return Math.round(parseDuration(v, "us", `--${name}`) / US);
+}
+
+/** Parses "access_bp,aggrs,min_sample,max_sample" (access as bp or "4%", times as us or with units). */
+export function parseIntervalsGoal(text: string): IntervalsGoal {
+  const parts = text.split(",").map((p) => p.trim());
+  if (parts.length !== 4) throw new UsageError(`--intervals-goal needs 4 comma-separated values (access_bp,aggrs,min_sample,max_sample), got '${text}'`);
+  const [bp, aggrs, min, max] = parts as [string, string, string, string];
+  const accessBp = bp.endsWith("%") ? Math.round(Number(bp.slice(0, -1)) * 100) : Number(bp);
+  if (!Number.isInteger(accessBp) || accessBp < 0) throw new UsageError(`--intervals-goal: bad access_bp '${bp}'`);
+  const nAggrs = Number(aggrs);
+  if (!Number.isInteger(nAggrs) || nAggrs < 0) throw new UsageError(`--intervals-goal: bad aggrs '${aggrs}'`);
+  const t = (x: string, f: string): number => Math.round(parseDuration(x, "us", `--intervals-goal ${f}`) / US);
+  return { accessBp, aggrs: nAggrs, minSampleUs: t(min, "min_sample"), maxSampleUs: t(max, "max_sample") };
+}
+
+export function attrsFromArgs(spec: CommandSpec, args: ParsedArgs): DamonAttrs {
+  const a = defaultAttrs();
+  a.sampleUs = us(spec, args, "sample");
+  a.aggrUs = us(spec, args, "aggr");
+  a.opsUpdateUs = us(spec, args, "update");
+  a.minNrRegions = intOpt(spec, args, "min-regions", 0) ?? 10;
+  a.maxNrRegions = intOpt(spec, args, "max-regions", 0) ?? 1000;
+  const goal = stringOpt(args, "intervals-goal");
+  if (goal !== undefined) a.intervalsGoal = parseIntervalsGoal(goal);
+  try {
+    return validateAttrs(a);
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`${spec.name}: invalid DAMON attributes: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Builds the machine, loads the workload, and creates (without starting) the kdamond. */
+export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadArg?: string } = {}): RunSetup {
+  const seed = intOpt(spec, args, "seed") ?? 1;
+  const ops = stringOpt(args, "ops") ?? "vaddr";
+  if (ops !== "vaddr" && ops !== "paddr") throw new UsageError(`${spec.name}: --ops must be vaddr or paddr, got '${ops}'`);
+  const variant = stringOpt(args, "variant") ?? "mainline";
+  if (variant !== "mainline" && variant !== "next") throw new UsageError(`${spec.name}: --variant must be mainline or next, got '${variant}'`);
+  const attrs = attrsFromArgs(spec, args);
+  const durationNs = parseDuration(stringOpt(args, "duration") ?? "30s", "s", "--duration");
+  if (durationNs <= 0) throw new UsageError(`${spec.name}: --duration must be positive`);
+  const quantumNs = parseDuration(stringOpt(args, "quantum") ?? "10us", "ns", "--quantum");
+  if (quantumNs <= 0) throw new UsageError(`${spec.name}: --quantum must be positive`);
+  const config = machineConfig(stringOpt(args, "machine") ?? "2s-ddr5");
+  const workload = resolveWorkload(extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD);
+  const sched = new Scheduler();
+  const machine = new Machine(config, sched, new RngRoot(seed), {
+    quantumNs,
+    flushTlbOnMkold: args.values["flush-tlb-on-mkold"] === true,
+    truth: { windowNs: attrs.aggrUs * 1000, subWindowNs: attrs.sampleUs * 1000, frames: ops === "paddr" },
+  });
+  machine.load(workload);
+  const cpu = intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
+  const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}) });
+  return {
+    sched,
+    machine,
+    workload,
+    monitor,
+    durationNs,
+    seed,
+    probes: 0,
+    options: { ...args.values, workload: extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD },
+  };
+}
+
+/** The fully resolved configuration of a run (config.json). */
+export function describeRun(s: RunSetup): Record<string, unknown> {
+  return {
+    seed: s.seed,
+    durationLimitNs: s.durationNs,
+    durationLimitSeconds: s.durationNs / SEC,
+    workload: { name: s.workload.name, layout: s.workload.layout },
+    machine: s.machine.config,
+    damon: { ops: s.monitor.ops.name, variant: s.monitor.ctx.variant, attrs: s.monitor.ctx.attrs, kdamondCpu: s.monitor.kdamond.cpu, costs: s.monitor.ctx.costs, minRegionSz: s.monitor.ctx.minRegionSz },
+    options: s.options,
+  };
+}

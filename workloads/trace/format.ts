@@ -1,0 +1,201 @@
+// The .dst trace file format (version 1.0): byte layout, header and footer records, and their
+// validation. Writers and readers share these definitions; see columns.ts and chunk-codec.ts for
+// what a chunk payload holds. All integers are little-endian.
+//
+//   header   magic          8 bytes  89 'D' 'S' 'T' 0D 0A 1A 0A  (PNG-style: catches text-mode
+//                                    mangling and files that are not traces)
+//            major, minor   u16, u16 format version; readers accept any minor of their major
+//            length         u32      msgpack header record (TraceHeaderRecord)
+//            record         length bytes
+//            crc            u32      CRC-32 of every header byte before it (magic included)
+//   chunks   'C'            u8
+//            count          u32      accesses, 1..chunkSize
+//            length         u32      payload bytes
+//            payload        length bytes (chunk-codec.ts)
+//            crc            u32      CRC-32 of the tag, count, length and payload
+//   end      'E'            u8
+//            length         u32      msgpack footer record (FooterRecord: chunk count, total
+//                                    accesses, and the layout when it was inferred)
+//            record         length bytes
+//            crc            u32      CRC-32 of tag, length and record
+//   trailer  footer offset  u32 lo, u32 hi   where the 'E' tag is
+//            end magic      8 bytes  'D' 'S' 'T' 'E' 'N' 'D' 1A 0A
+//
+// Every byte is covered by a magic, a version check or a CRC, and the file size must equal the
+// end of the trailer: a flipped byte or a truncation anywhere is always detected.
+//
+// Where the layout lives: a trace recorded from a workload knows its layout up front and puts it
+// in the header. A Lackey import only knows it at the end (it is inferred from the addresses), so
+// the header says `layout: null` and the footer carries it; readers find the footer through the
+// fixed-size trailer before streaming chunks. Nothing is buffered or rewritten, and a reader always
+// learns the whole layout before the first access.
+
+import { Packr } from "msgpackr";
+import { InputError } from "../../sim/errors.ts";
+import { validateLayout, type WorkloadLayout } from "../../hw/layout.ts";
+
+export const MAGIC = Uint8Array.of(0x89, 0x44, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a);
+export const END_MAGIC = Uint8Array.of(0x44, 0x53, 0x54, 0x45, 0x4e, 0x44, 0x1a, 0x0a);
+export const FORMAT_MAJOR = 1;
+export const FORMAT_MINOR = 0;
+export const FORMAT_VERSION = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
+export const FILE_EXTENSION = ".dst";
+
+/** Bytes before the header record: magic, major, minor, length. */
+export const HEADER_PREFIX = 16;
+export const CRC_BYTES = 4;
+export const CHUNK_TAG = 0x43;
+export const END_TAG = 0x45;
+/** Tag, count, length. */
+export const CHUNK_FRAME_HEAD = 9;
+/** Tag, length. */
+export const END_FRAME_HEAD = 5;
+export const TRAILER_BYTES = 16;
+/** Header and footer records above this size are rejected as corrupt (layouts are small). */
+export const MAX_RECORD_BYTES = 64 << 20;
+
+export const DEFAULT_CHUNK_SIZE = 1 << 16;
+export const MAX_CHUNK_SIZE = 1 << 22;
+
+/** What the producer of a trace says about it. */
+export interface TraceHeaderInput {
+  /** What was traced, e.g. "valgrind lackey: ./sort 20000" or "record masim:zigzag". */
+  source: string;
+  tool: { name: string; version: string };
+  /** The processes; omit it to have the writer infer one from the addresses (Lackey logs). */
+  layout?: WorkloadLayout;
+  /** Thread ids; defaults to the layout's threads (or, when inferred, the tids seen). */
+  threads?: number[];
+  /** The seed that produced the trace, if any. */
+  seed?: number | null;
+  /** Free-form facts (JSON-like values only). */
+  meta?: Record<string, unknown>;
+}
+
+/** The header as stored (format 1.0). */
+export interface TraceHeaderRecord {
+  source: string;
+  tool: { name: string; version: string };
+  layout: WorkloadLayout | null;
+  threads: number[] | null;
+  seed: number | null;
+  chunkSize: number;
+  meta: Record<string, unknown>;
+}
+
+/** The footer as stored. */
+export interface FooterRecord {
+  chunks: number;
+  accesses: number;
+  /** Present when the header's layout/threads were null. */
+  layout?: WorkloadLayout;
+  threads?: number[];
+}
+
+/** What a reader hands out: the header with the layout resolved (from the header or footer). */
+export interface TraceHeader {
+  formatVersion: string;
+  source: string;
+  tool: { name: string; version: string };
+  layout: WorkloadLayout;
+  /** True when the layout was inferred from the addresses and stored in the footer. */
+  layoutInferred: boolean;
+  threads: number[];
+  seed: number | null;
+  chunkSize: number;
+  meta: Record<string, unknown>;
+  /** Chunks and accesses, from the end marker. */
+  chunks: number;
+  accesses: number;
+}
+
+export const recordPackr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/** Thread ids of a layout, in layout order. */
+export function layoutThreads(layout: WorkloadLayout): number[] {
+  return layout.processes.flatMap((p) => p.threads.map((t) => t.tid));
+}
+
+/** Builds the stored header from a writer's input (throws an InputError naming a bad field). */
+export function headerRecord(input: TraceHeaderInput, chunkSize: number): TraceHeaderRecord {
+  if (typeof input.source !== "string") throw new InputError("must be a string", { field: "header.source" });
+  if (!input.tool || typeof input.tool.name !== "string" || typeof input.tool.version !== "string") throw new InputError("needs string name and version", { field: "header.tool" });
+  if (input.layout !== undefined) validateLayout(input.layout, "header.layout");
+  const threads = input.threads ?? (input.layout ? layoutThreads(input.layout) : null);
+  if (threads !== null) checkThreads(threads, "header.threads");
+  const seed = input.seed ?? null;
+  if (seed !== null && !Number.isSafeInteger(seed)) throw new InputError(`must be an integer, got ${seed}`, { field: "header.seed" });
+  return {
+    source: input.source,
+    tool: { name: input.tool.name, version: input.tool.version },
+    layout: input.layout ?? null,
+    threads,
+    seed,
+    chunkSize,
+    meta: input.meta ?? {},
+  };
+}
+
+function checkThreads(threads: unknown, field: string): asserts threads is number[] {
+  if (!Array.isArray(threads) || !threads.every((t) => Number.isSafeInteger(t))) throw new InputError("must be a list of integer thread ids", { field });
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** Checks a decoded header record's shape; `at` locates it for errors. */
+export function checkHeaderRecord(x: unknown, at: { file: string; offset: number }): TraceHeaderRecord {
+  const fail = (field: string, what: string): never => {
+    throw new InputError(what, { ...at, field: `header.${field}` });
+  };
+  if (!isObject(x)) return fail("(record)", "the header record is not a map");
+  if (typeof x.source !== "string") fail("source", "must be a string");
+  const tool = x.tool;
+  if (!isObject(tool) || typeof tool.name !== "string" || typeof tool.version !== "string") fail("tool", "needs string name and version");
+  if (x.layout !== null) wrapLayout(x.layout, "header.layout", at);
+  if (x.threads !== null) {
+    try {
+      checkThreads(x.threads, "header.threads");
+    } catch (e) {
+      throw e instanceof InputError ? e.within(at) : e;
+    }
+  }
+  if (x.seed !== null && !Number.isSafeInteger(x.seed)) fail("seed", "must be an integer or null");
+  const cs = x.chunkSize;
+  if (typeof cs !== "number" || !Number.isInteger(cs) || cs < 1 || cs > MAX_CHUNK_SIZE) fail("chunkSize", `must be an integer in [1, ${MAX_CHUNK_SIZE}]`);
+  if (!isObject(x.meta)) fail("meta", "must be a map");
+  return x as unknown as TraceHeaderRecord;
+}
+
+/** Checks a decoded footer record. */
+export function checkFooterRecord(x: unknown, header: TraceHeaderRecord, at: { file: string; offset: number }): FooterRecord {
+  const fail = (field: string, what: string): never => {
+    throw new InputError(what, { ...at, field: `footer.${field}` });
+  };
+  if (!isObject(x)) return fail("(record)", "the footer record is not a map");
+  for (const k of ["chunks", "accesses"] as const) {
+    const v = x[k];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) fail(k, "must be a non-negative integer");
+  }
+  if (header.layout === null) {
+    if (x.layout === undefined) fail("layout", "the header has no layout, so the footer must carry one");
+    wrapLayout(x.layout, "footer.layout", at);
+  }
+  if (header.threads === null) {
+    if (x.threads === undefined) fail("threads", "the header has no thread list, so the footer must carry one");
+    try {
+      checkThreads(x.threads, "footer.threads");
+    } catch (e) {
+      throw e instanceof InputError ? e.within(at) : e;
+    }
+  }
+  return x as unknown as FooterRecord;
+}
+
+function wrapLayout(layout: unknown, where: string, at: { file: string; offset: number }): void {
+  try {
+    validateLayout(layout as WorkloadLayout, where);
+  } catch (e) {
+    if (e instanceof InputError) throw e.within(at);
+    throw new InputError(`malformed layout (${(e as Error).message})`, { ...at, field: where });
+  }
+}

@@ -1,0 +1,12 @@
+// The .dst trace format's public API: write (TraceWriter), read (openTrace), summarise (traceInfo),
+// replay (traceWorkload), record a workload on a nominal clock (NominalRecorder) and infer a
+// layout from addresses (LayoutInferrer). See format.ts for the file layout.
+
+export { TraceWriter, type TraceSummary, type TraceWriterOptions } from "./writer.ts";
+export { openTrace, type TraceReader } from "./reader.ts";
+export { traceInfo, type TraceInfo } from "./info.ts";
+export { traceWorkload } from "./workload.ts";
+export { NominalRecorder, DEFAULT_NOMINAL_CLOCK, type NominalClock, type RecordOptions } from "./record.ts";
+export { LayoutInferrer, DEFAULT_INFER_GAP, type InferLayoutOptions } from "./infer-layout.ts";
+export { yieldToEventLoop } from "./atomic-file.ts";
+export { DEFAULT_CHUNK_SIZE, FILE_EXTENSION, FORMAT_VERSION, type TraceHeader, type TraceHeaderInput } from "./format.ts";
