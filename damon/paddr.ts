@@ -1,24 +1,16 @@
-// The paddr operations set with the PTE Accessed-bit primitive (damon.md 2.2): regions cover the
-// machine's physical memory; each sample picks a random physical address per region and, through
-// the reverse map, mkolds every PTE mapping that folio; the check asks whether any mapping's
-// Accessed bit is set again (or the folio lost PG_idle). Unallocated frames are never accessed
-// (the kernel only looks at online LRU folios). rmap walks cost kdamond CPU time per mapping.
+// The paddr operations set (damon.md 2.2): regions cover the machine's physical memory; a sampled
+// physical address reaches every PTE mapping its folio through the reverse map (an rmap walk per
+// mapping costs kdamond CPU time); unmapped allocated folios are only marked idle, and unallocated
+// frames are never accessed (the kernel only looks at online LRU folios). The sampling loops are
+// in sampling-ops.ts.
 
-import type { Machine } from "../hw/machine.ts";
 import { FrameFlag, HUGE_FRAMES } from "../hw/memory.ts";
-import { updateAccessRate } from "./aggregate.ts";
-import { nrSamplesPerAggr } from "./attrs.ts";
 import type { DamonContext } from "./context.ts";
-import type { DamonOps } from "./ops.ts";
-import { Region } from "./region.ts";
+import { Region, type Target } from "./region.ts";
+import { SamplingOps } from "./sampling-ops.ts";
 
-export class PaddrOps implements DamonOps {
+export class PaddrOps extends SamplingOps {
   readonly name = "paddr";
-  private lastAddr = -1;
-  private lastFolioSz = 4096;
-  private lastAccessed = false;
-
-  constructor(private readonly m: Machine) {}
 
   /** The whole physical address space: [0, total memory). */
   systemRam(): { start: number; end: number } {
@@ -42,67 +34,38 @@ export class PaddrOps implements DamonOps {
     return (fl & FrameFlag.HUGE_TAIL) !== 0 ? frame - (frame % HUGE_FRAMES) : frame;
   }
 
-  prepareAccessChecks(ctx: DamonContext): void {
-    const m = this.m;
-    const costs = ctx.costs;
-    for (const t of ctx.targets) {
-      for (const r of t.regions) {
-        r.samplingAddr = ctx.rand(r.start, r.end);
-        ctx.costNs += costs.folioLookupNs;
-        const folio = this.folioOf(Math.floor(r.samplingAddr / 4096));
-        if (folio < 0) continue;
-        let mapped = false;
-        m.forEachMapping(folio, (pte) => {
-          mapped = true;
-          m.mkold(pte);
-          ctx.costNs += costs.rmapPerMappingNs;
-        });
-        if (!mapped) m.memory.flags.set(folio, m.memory.flags.get(folio) | FrameFlag.IDLE);
-      }
-    }
-  }
-
-  /** damon_pa_young: unmapped folio -> !idle; mapped -> any mapping young or !idle. */
-  private young(ctx: DamonContext, folio: number): boolean {
-    const m = this.m;
-    const idle = (m.memory.flags.get(folio) & FrameFlag.IDLE) !== 0;
-    let accessed = !idle;
-    m.forEachMapping(folio, (pte) => {
-      if (accessed) return;
+  protected forEachPte(ctx: DamonContext, _t: Target, addr: number, fn: (pte: number) => void): void {
+    ctx.costNs += ctx.costs.folioLookupNs;
+    const folio = this.folioOf(Math.floor(addr / 4096));
+    if (folio < 0) return;
+    this.m.forEachMapping(folio, (pte) => {
       ctx.costNs += ctx.costs.rmapPerMappingNs;
-      if (m.young(pte)) accessed = true;
+      fn(pte);
     });
-    return accessed;
   }
 
-  checkAccesses(ctx: DamonContext): number {
-    const window = nrSamplesPerAggr(ctx.attrs);
-    let max = 0;
-    const cache = ctx.variant === "mainline";
-    for (const t of ctx.targets) {
-      for (const r of t.regions) {
-        let accessed: boolean;
-        if (cache && this.lastAddr >= 0 && alignDownTo(this.lastAddr, this.lastFolioSz) === alignDownTo(r.samplingAddr, this.lastFolioSz)) {
-          accessed = this.lastAccessed;
-        } else {
-          ctx.costNs += ctx.costs.folioLookupNs;
-          const folio = this.folioOf(Math.floor(r.samplingAddr / 4096));
-          if (folio < 0) {
-            accessed = false;
-          } else {
-            const fl = this.m.memory.flags.get(folio);
-            this.lastFolioSz = (fl & FrameFlag.HUGE_HEAD) !== 0 ? HUGE_FRAMES * 4096 : 4096;
-            accessed = this.young(ctx, folio);
-          }
-          this.lastAccessed = accessed;
-          this.lastAddr = r.samplingAddr;
-        }
-        updateAccessRate(r, accessed, window);
-        if (r.nrAccesses > max) max = r.nrAccesses;
-      }
+  protected override afterMkold(_ctx: DamonContext, _t: Target, addr: number, mapped: boolean): void {
+    if (mapped) return;
+    const folio = this.folioOf(Math.floor(addr / 4096));
+    if (folio >= 0) this.m.memory.flags.set(folio, this.m.memory.flags.get(folio) | FrameFlag.IDLE);
+  }
+
+  /** damon_pa_young: unmapped folio -> !idle; mapped -> any mapping young (the walk stops there) or !idle. */
+  protected youngAt(ctx: DamonContext, _t: Target, addr: number): boolean {
+    ctx.costNs += ctx.costs.folioLookupNs;
+    const m = this.m;
+    const folio = this.folioOf(Math.floor(addr / 4096));
+    if (folio < 0) return false;
+    this.lastFolioSz = (m.memory.flags.get(folio) & FrameFlag.HUGE_HEAD) !== 0 ? HUGE_FRAMES * 4096 : 4096;
+    if ((m.memory.flags.get(folio) & FrameFlag.IDLE) === 0) return true;
+    for (let pte = m.memory.rmapHead.get(folio); pte >= 0; pte = m.ptes.rmapNext[pte]!) {
+      ctx.costNs += ctx.costs.rmapPerMappingNs;
+      if (m.accessed(pte)) return true;
     }
-    return max;
+    return false;
+  }
+
+  protected cacheYoung(ctx: DamonContext): boolean {
+    return ctx.variant === "mainline";
   }
 }
-
-const alignDownTo = (x: number, a: number): number => x - (x % a);

@@ -1,16 +1,12 @@
-// The vaddr operations set with the PTE Accessed-bit primitive (damon.md 2.1): a process's
-// regions come from its VMAs ("three regions" around the two largest gaps, usually heap..mmap and
-// mmap..stack), re-read every ops update; each sample mkolds the PTE of a random address per
-// region and later checks whether its Accessed bit came back (reusing the answer for a sample in
-// the same folio as the previous one, as mainline does). Page-table walks cost kdamond CPU time.
+// The vaddr operations set (damon.md 2.1): a process's regions come from its VMAs ("three
+// regions" around the two largest gaps, usually heap..mmap and mmap..stack), re-read every ops
+// update; a sampled address reaches its PTE through the target's page table (a walk that costs
+// kdamond CPU time). The Accessed-bit and page-fault sampling loops are in sampling-ops.ts.
 
-import type { Machine } from "../hw/machine.ts";
 import type { Vma } from "../hw/process.ts";
-import { updateAccessRate } from "./aggregate.ts";
-import { nrSamplesPerAggr } from "./attrs.ts";
 import type { DamonContext } from "./context.ts";
-import type { DamonOps } from "./ops.ts";
 import { alignUp, evenlySplit, Region, setRegions, type AddrRange, type Target } from "./region.ts";
+import { SamplingOps } from "./sampling-ops.ts";
 
 /**
  * __damon_va_three_regions: [first VMA start, gap1 start), [gap1 end, gap2 start),
@@ -53,15 +49,10 @@ export function initThreeRegionsMainline(t: Target, three: AddrRange[], minNrReg
   }
 }
 
-export class VaddrOps implements DamonOps {
+export class VaddrOps extends SamplingOps {
   readonly name = "vaddr";
   /** Targets whose VMAs gave no three regions (the kernel leaves them without regions). */
   readonly unmonitorable = new Set<number>();
-  private lastAddr = 0;
-  private lastFolioSz = 4096;
-  private lastAccessed = false;
-
-  constructor(private readonly m: Machine) {}
 
   private vmasOf(t: Target): Vma[] | null {
     if (t.pid === null) return null;
@@ -90,57 +81,24 @@ export class VaddrOps implements DamonOps {
     }
   }
 
-  prepareAccessChecks(ctx: DamonContext): void {
-    const m = this.m;
-    const walk = ctx.costs.vaddrWalkNs;
-    for (const t of ctx.targets) {
-      const space = t.pid === null ? undefined : m.spaceOf(t.pid);
-      const flushCost = m.flushTlbOnMkold && space ? m.config.costs.shootdownNs * m.cpusRunning(space.asid) : 0;
-      for (const r of t.regions) {
-        r.samplingAddr = ctx.rand(r.start, r.end);
-        ctx.costNs += walk;
-        if (!space) continue;
-        const pte = m.lookupPte(space.asid, r.samplingAddr);
-        if (pte >= 0) {
-          m.mkold(pte);
-          ctx.costNs += flushCost;
-        }
-      }
-    }
+  protected forEachPte(ctx: DamonContext, t: Target, addr: number, fn: (pte: number) => void): void {
+    ctx.costNs += ctx.costs.vaddrWalkNs;
+    const space = t.pid === null ? undefined : this.m.spaceOf(t.pid);
+    if (!space) return;
+    const pte = this.m.lookupPte(space.asid, addr);
+    if (pte >= 0) fn(pte);
   }
 
-  checkAccesses(ctx: DamonContext): number {
-    const m = this.m;
-    const window = nrSamplesPerAggr(ctx.attrs);
-    let max = 0;
-    for (const t of ctx.targets) {
-      const space = t.pid === null ? undefined : m.spaceOf(t.pid);
-      let sameTarget = false;
-      for (const r of t.regions) {
-        let accessed: boolean;
-        if (!space) {
-          accessed = false;
-        } else if (sameTarget && alignDownTo(this.lastAddr, this.lastFolioSz) === alignDownTo(r.samplingAddr, this.lastFolioSz)) {
-          accessed = this.lastAccessed;
-        } else {
-          ctx.costNs += ctx.costs.vaddrWalkNs;
-          const pte = m.lookupPte(space.asid, r.samplingAddr);
-          if (pte >= 0) {
-            this.lastFolioSz = m.ptes.bytes(pte);
-            this.lastAccessed = m.young(pte);
-          } else {
-            this.lastAccessed = false;
-          }
-          this.lastAddr = r.samplingAddr;
-          accessed = this.lastAccessed;
-        }
-        updateAccessRate(r, accessed, window);
-        if (r.nrAccesses > max) max = r.nrAccesses;
-        sameTarget = true;
-      }
-    }
-    return max;
+  protected youngAt(ctx: DamonContext, t: Target, addr: number): boolean {
+    let young = false;
+    this.forEachPte(ctx, t, addr, (pte) => {
+      this.lastFolioSz = this.m.ptes.bytes(pte);
+      young = this.m.young(pte);
+    });
+    return young;
+  }
+
+  protected cacheYoung(): boolean {
+    return true;
   }
 }
-
-const alignDownTo = (x: number, a: number): number => x - (x % a);
