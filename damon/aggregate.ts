@@ -75,12 +75,20 @@ function totalRegions(targets: Target[]): number {
  * threshold/2 >= max_thres; damon/next ages only on the first pass and jumps to max_thres once the
  * doubled threshold reaches max_thres/2.
  */
-export function mergeRegions(targets: Target[], threshold: number, szLimit: number, attrs: DamonAttrs, variant: Variant = "mainline"): void {
+export function mergeRegions(
+  targets: Target[],
+  threshold: number,
+  szLimit: number,
+  attrs: DamonAttrs,
+  variant: Variant = "mainline",
+  score?: (r: Region) => number,
+  lastScore?: (r: Region) => number,
+): void {
   const maxThres = nrSamplesPerAggr(attrs);
   let thres = threshold;
   let first = true;
   for (;;) {
-    for (const t of targets) mergeRegionsOf(t, thres, szLimit, variant === "mainline" || first);
+    for (const t of targets) mergeRegionsOf(t, thres, szLimit, variant === "mainline" || first, score, lastScore);
     first = false;
     const n = totalRegions(targets);
     if (variant === "mainline") {

@@ -5,12 +5,14 @@
 //   snapshot + reset, split] -> [ops update] -> prepare the next access checks.
 // The core is pure bookkeeping: what "accessed" means is the operations set's business.
 
-import { SimError } from "../sim/errors.ts";
+import { InputError, SimError } from "../sim/errors.ts";
 import type { Rng } from "../sim/rng.ts";
 import { applyMinNrRegions, mergeRegions, regionSzLimit, resetAggregated, splitRegions, updateMonitoringResult, type SplitState, type Variant } from "./aggregate.ts";
 import { cloneAttrs, nrSamplesPerAggr, sisOf, validateAttrs, type DamonAttrs } from "./attrs.ts";
 import { defaultDamonCosts, type DamonCosts } from "./costs.ts";
 import type { DamonOps } from "./ops.ts";
+import { DEFAULT_MAX_PROBES, type Probe } from "./probes.ts";
+import { MAX_PROBES } from "./region.ts";
 import { Target, type Region } from "./region.ts";
 import { intervalsScore, nextSampleUs } from "./tuning.ts";
 
@@ -34,6 +36,13 @@ export interface Snapshot {
   regions: SnapshotRegion[];
 }
 
+/** damon_valid_probe_params: probe hits are u8 counters; weighted sums must fit an unsigned int. */
+export function validateProbeParams(attrs: DamonAttrs, probes: readonly Probe[]): void {
+  if (nrSamplesPerAggr(attrs) > 255) throw new InputError(`with probes, samples per aggregation (${nrSamplesPerAggr(attrs)}) must be at most 255 (u8 hit counters)`, { field: "aggrUs" });
+  const wsum = probes.reduce((a, p) => a + p.weight, 0);
+  if (wsum * 255 > 0xffffffff) throw new InputError("the sum of probe weights x 255 must fit in an unsigned int", { field: "probes" });
+}
+
 export type AggregationListener = (ctx: DamonContext, snapshots: Snapshot[]) => void;
 
 export interface ContextOptions {
@@ -46,6 +55,10 @@ export interface ContextOptions {
   /** Region granularity (PAGE_SIZE in the kernel, 1 in KUnit builds). */
   minRegionSz?: number;
   costs?: Partial<DamonCosts>;
+  /** Data-attribute probes (damon/next); up to maxProbes. */
+  probes?: Probe[];
+  /** The probe limit (DAMON_MAX_PROBES, 4 in the kernel). */
+  maxProbes?: number;
 }
 
 export class DamonContext {
@@ -56,6 +69,9 @@ export class DamonContext {
   readonly minRegionSz: number;
   readonly costs: DamonCosts;
   readonly targets: Target[] = [];
+  readonly probes: Probe[];
+  /** Any probe has a weight: access checking is off and probe hits drive region adjustment. */
+  readonly attributesOnly: boolean;
   passed = 0;
   nextAggregationSis = 0;
   nextOpsUpdateSis = 0;
@@ -71,6 +87,7 @@ export class DamonContext {
   private lastAggregationNs = 0;
   private readonly aggregationListeners: AggregationListener[] = [];
   private readonly sampleListeners: Array<(ctx: DamonContext) => void> = [];
+  private readonly callListeners: Array<(ctx: DamonContext) => void> = [];
   aggregations = 0;
   samples = 0;
   nrAccessesFixes = 0;
@@ -82,7 +99,26 @@ export class DamonContext {
     this.variant = o.variant ?? "mainline";
     this.minRegionSz = o.minRegionSz ?? 4096;
     this.costs = { ...defaultDamonCosts(), ...o.costs };
+    this.probes = o.probes ?? [];
+    const maxProbes = o.maxProbes ?? DEFAULT_MAX_PROBES;
+    if (this.probes.length > maxProbes) throw new InputError(`at most ${maxProbes} probes per context (got ${this.probes.length})`, { field: "probes" });
+    if (this.probes.length > MAX_PROBES) throw new InputError(`the simulator keeps at most ${MAX_PROBES} probe counters per region`, { field: "probes" });
+    this.attributesOnly = this.probes.some((p) => p.weight > 0);
+    if (this.probes.length > 0) validateProbeParams(this.attrs, this.probes);
   }
+
+  /** The attributes-only merge score of a region: sum of probe hits x weight. */
+  private probeScore = (r: Region): number => {
+    let s = 0;
+    for (let i = 0; i < this.probes.length; i++) s += r.probeHits[i]! * this.probes[i]!.weight;
+    return s;
+  };
+
+  private lastProbeScore = (r: Region): number => {
+    let s = 0;
+    for (let i = 0; i < this.probes.length; i++) s += r.lastProbeHits[i]! * this.probes[i]!.weight;
+    return s;
+  };
 
   addTarget(pid: number | null): Target {
     const t = new Target(this.targets.length, pid);
@@ -97,6 +133,11 @@ export class DamonContext {
   /** Called after each sample's access check (before aggregation work). */
   onSample(fn: (ctx: DamonContext) => void): void {
     this.sampleListeners.push(fn);
+  }
+
+  /** A repeating damon_call(): runs at kdamond_call() of every loop iteration (after the merge). */
+  onCall(fn: (ctx: DamonContext) => void): void {
+    this.callListeners.push(fn);
   }
 
   get sampleNs(): number {
@@ -142,9 +183,16 @@ export class DamonContext {
     const nextAggregation = this.nextAggregationSis;
     const aggregate = this.passed >= nextAggregation;
     if (aggregate) {
-      mergeRegions(this.targets, Math.floor(maxNr / 10), this.szLimit, a, this.variant);
+      if (this.attributesOnly) {
+        let maxScore = 0;
+        for (const t of this.targets) for (const r of t.regions) maxScore = Math.max(maxScore, this.probeScore(r));
+        mergeRegions(this.targets, Math.floor(maxScore / 10), this.szLimit, a, this.variant, this.probeScore, this.lastProbeScore);
+      } else {
+        mergeRegions(this.targets, Math.floor(maxNr / 10), this.szLimit, a, this.variant);
+      }
       if (this.variant === "next") this.szLimit = applyMinNrRegions(this.targets, a.minNrRegions, this.minRegionSz);
     }
+    for (const fn of this.callListeners) fn(this);
     if (aggregate) {
       const g = a.intervalsGoal;
       if (g.aggrs !== 0 && this.passed >= this.nextIntervalsTuneSis) {

@@ -7,6 +7,7 @@
 
 import type { DamonContext } from "./context.ts";
 import type { DamonOps } from "./ops.ts";
+import { cpuSetsOf, needsPteEvidence, probePasses, type SampleEvidence } from "./probes.ts";
 import type { ReportDrain } from "./reports/drain.ts";
 import { applyAccessFlags, type SamplingOps } from "./sampling-ops.ts";
 
@@ -44,10 +45,15 @@ export class PrimitiveOps implements DamonOps {
     this.base.update(ctx);
   }
 
+  /** Accessed-bit checks are made for the access primitive, or because a probe asks for that evidence. */
+  private pteChecks(ctx: DamonContext): boolean {
+    return this.set.pte || needsPteEvidence(ctx.probes);
+  }
+
   prepareAccessChecks(ctx: DamonContext): void {
     this.base.pickSamplingAddrs(ctx);
-    if (this.set.pte) this.base.mkoldSamples(ctx);
-    if (this.set.fault) this.base.armTraps(ctx, this.changeProtNs);
+    if (this.pteChecks(ctx)) this.base.mkoldSamples(ctx);
+    if (this.set.fault && !ctx.attributesOnly) this.base.armTraps(ctx, this.changeProtNs);
   }
 
   checkAccesses(ctx: DamonContext): number {
@@ -61,11 +67,12 @@ export class PrimitiveOps implements DamonOps {
     this.flags.fill(0, 0, n);
     this.pteYoung.fill(0, 0, n);
     this.reportedBy.fill(0, 0, n);
-    if (this.set.pte) {
+    if (this.pteChecks(ctx)) {
       this.base.youngSamples(ctx, this.pteYoung);
-      this.flags.set(this.pteYoung.subarray(0, n));
+      if (this.set.pte) this.flags.set(this.pteYoung.subarray(0, n));
     }
     if (this.drain !== null) {
+      if (ctx.probes.length > 0) this.drain.cpuSets = cpuSetsOf(ctx.probes);
       this.drain.run(ctx, ctx.now);
       let k = 0;
       for (const t of ctx.targets) {
@@ -79,7 +86,31 @@ export class PrimitiveOps implements DamonOps {
         }
       }
     }
+    if (ctx.probes.length > 0) this.applyProbes(ctx);
+    // attributes-only monitoring turns access checking off: nr_accesses stays 0
+    if (ctx.attributesOnly) return 0;
     return applyAccessFlags(ctx, this.flags);
+  }
+
+  private readonly evidence: SampleEvidence = { present: false, anon: false, memcg: 0, node: 0, pteYoung: false, reportedBy: 0, written: false, cpuSets: 0 };
+
+  /** apply_probes: one hit per probe the region's sample passes. */
+  private applyProbes(ctx: DamonContext): void {
+    const e = this.evidence;
+    const sets = cpuSetsOf(ctx.probes);
+    const d = this.drain;
+    let k = 0;
+    for (const t of ctx.targets) {
+      for (const r of t.regions) {
+        this.base.sampleAttributes(ctx, t, r.samplingAddr, e);
+        e.pteYoung = this.pteYoung[k] === 1;
+        e.reportedBy = this.reportedBy[k]!;
+        e.written = d !== null && d.written[k] === 1;
+        e.cpuSets = d !== null ? d.cpuSetBits[k]! : 0;
+        for (let i = 0; i < ctx.probes.length; i++) if (probePasses(ctx.probes[i]!, e, sets)) r.probeHits[i]!++;
+        k++;
+      }
+    }
   }
 
   cleanup(_ctx: DamonContext): void {}

@@ -10,6 +10,7 @@ import { updateAccessRate } from "./aggregate.ts";
 import { nrSamplesPerAggr } from "./attrs.ts";
 import type { DamonContext } from "./context.ts";
 import type { DamonOps } from "./ops.ts";
+import type { SampleEvidence } from "./probes.ts";
 import type { Region, Target } from "./region.ts";
 
 export abstract class SamplingOps implements DamonOps {
@@ -29,6 +30,21 @@ export abstract class SamplingOps implements DamonOps {
   protected abstract youngAt(ctx: DamonContext, t: Target, addr: number): boolean;
   /** Does the young-check cache apply (mainline vaddr and paddr do; damon/next paddr dropped it). */
   protected abstract cacheYoung(ctx: DamonContext): boolean;
+  /** Page attributes of the sampled address (anon, memcg, node), for data-attribute probes. */
+  sampleAttributes(ctx: DamonContext, t: Target, addr: number, e: SampleEvidence): void {
+    e.present = false;
+    let first = -1;
+    this.forEachPte(ctx, t, addr, (pte) => {
+      if (first < 0) first = pte;
+    });
+    if (first < 0) return;
+    const vma = this.m.vmas[this.m.ptes.vma[first]!]!;
+    e.present = true;
+    e.anon = vma.anon;
+    e.memcg = vma.memcg;
+    e.node = this.m.nodeOfPte(first);
+  }
+
   /** Called after the PTE(s) of a sample were mkold'ed or none existed (paddr marks unmapped folios idle). */
   protected afterMkold(_ctx: DamonContext, _t: Target, _addr: number, _mapped: boolean): void {}
 

@@ -27,6 +27,12 @@ export class ReportDrain {
   readonly stats: DrainStats = { credited: 0, filtered: 0, straddling: 0, outside: 0, drains: 0 };
   /** Per region of the current drain: bitmask of primitives (by id) that reported it. */
   reportedBy = new Uint8Array(1024);
+  /** Per region: a credited report was a write. */
+  written = new Uint8Array(1024);
+  /** Per region: bit j set when a credited report came from a CPU of cpuSets[j]. */
+  cpuSetBits = new Uint8Array(1024);
+  /** CPU sets the probes ask about (data attributes "accessed from these CPUs"). */
+  cpuSets: ReadonlyArray<ReadonlySet<number>> = [];
 
   constructor(
     readonly buffer: ReportBuffer,
@@ -69,6 +75,8 @@ export class ReportDrain {
       this.starts = new Float64Array(cap);
       this.ends = new Float64Array(cap);
       this.reportedBy = new Uint8Array(cap);
+      this.written = new Uint8Array(cap);
+      this.cpuSetBits = new Uint8Array(cap);
     }
     this.regions.length = 0;
     const base: number[] = [];
@@ -79,6 +87,8 @@ export class ReportDrain {
         this.starts[k] = r.start;
         this.ends[k] = r.end;
         this.reportedBy[k] = 0;
+        this.written[k] = 0;
+        this.cpuSetBits[k] = 0;
         this.regions.push(r);
         k++;
       }
@@ -105,6 +115,8 @@ export class ReportDrain {
         }
         this.regions[idx]!.accessReported = true;
         this.reportedBy[idx] = this.reportedBy[idx]! | (1 << store.primitive[i]!);
+        if (store.isWrite[i] === 1) this.written[idx] = 1;
+        for (let j = 0; j < this.cpuSets.length; j++) if (this.cpuSets[j]!.has(store.cpu[i]!)) this.cpuSetBits[idx] = this.cpuSetBits[idx]! | (1 << j);
         credited = true;
       });
       if (credited) this.stats.credited++;
