@@ -10,6 +10,7 @@ const MODULES: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import("./workloads-gen.ts"),
   () => import("./hw-path.ts"),
   () => import("./damon-kdamond.ts"),
+  () => import("./hw-primitives.ts"),
   // @benchmarks-end (add new benchmark modules just above this line)
 ];
 
