@@ -15,7 +15,10 @@ import { preset, presetNames } from "../hw/presets.ts";
 import type { Workload } from "../hw/program.ts";
 import { defaultAttrs, validateAttrs, type DamonAttrs, type IntervalsGoal } from "../damon/attrs.ts";
 import type { Variant } from "../damon/aggregate.ts";
-import { createMonitor, type Monitor, type OpsName } from "../damon/monitor.ts";
+import { createMonitor, type Monitor, type MonitorOptions, type OpsName, type PrimitiveParams } from "../damon/monitor.ts";
+import { parseProbe, type Probe } from "../damon/probes.ts";
+import { PRIMITIVES, type PrimitiveName } from "../damon/reports/buffer.ts";
+import { parseCpuList, parseTidList, type SampleFilter } from "../damon/reports/filters.ts";
 import { resolveWorkload } from "../workloads/registry.ts";
 
 export const DEFAULT_WORKLOAD = "tiering-hotcold";
@@ -36,6 +39,19 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "flush-tlb-on-mkold": { type: "boolean", description: "flush a page's TLB entries whenever DAMON clears its Accessed bit" },
   quantum: { type: "string", value: "T", description: "CPU quantum: longest run between scheduler events", default: "10us" },
   quiet: { type: "boolean", short: "q", description: "print nothing but errors" },
+  primitives: { type: "string", value: "LIST", description: "access check primitives: pte, fault, numa-hint, perf-mem, ibs (comma list)", default: "pte" },
+  param: { type: "string", value: "PRIM.KEY=V", description: "a primitive's parameter, e.g. ibs.period=4096, perf-mem.period=1000 (repeatable)", multiple: true },
+  "report-buffer": { type: "string", value: "rings|array", description: "damon_report_access() buffer: per-CPU rings or SJ's shared array", default: "rings" },
+  "filter-semantics": { type: "string", value: "intended|next-quirk", description: "sample filter semantics", default: "intended" },
+  hz: { type: "string", value: "N", description: "kernel HZ (report timestamps are jiffies)", default: "250" },
+  "numa-balancing": { type: "boolean", description: "run Linux NUMA balancing (its faults reach DAMON only with the numa-hint primitive)" },
+  "exp-ops-use-reports": { type: "string", value: "y|n", description: "damo: use access reports (the page-fault primitive) instead of page tables" },
+  "exp-ops-write-only": { type: "string", value: "y|n", description: "damo: monitor writes only (a write filter)" },
+  "exp-ops-cpus": { type: "string", value: "CPULIST", description: "damo: monitor accesses from these CPUs only (e.g. 0-3,5-7,9; 'all' = no filter)" },
+  "exp-ops-tids": { type: "string", value: "LIST", description: "damo: monitor accesses from these threads only" },
+  "sample-primitives": { type: "string", value: "page_table|page_fault", description: "damo: the sampling primitive (page_fault = use reports)" },
+  probe: { type: "string", value: "NAME:FILTERS[@W]", description: "a data-attribute probe, e.g. anon:anon, cg2:memcg=2, ibs:ibs-reported (repeatable)", multiple: true },
+  "max-probes": { type: "string", value: "N", description: "probe limit per context", default: "4" },
 };
 
 export interface RunSetup {
@@ -92,6 +108,86 @@ export function attrsFromArgs(spec: CommandSpec, args: ParsedArgs): DamonAttrs {
   }
 }
 
+const yes = (v: string, opt: string): boolean => {
+  const t = v.trim().toLowerCase();
+  if (["y", "yes", "true", "1", "on"].includes(t)) return true;
+  if (["n", "no", "false", "0", "off"].includes(t)) return false;
+  throw new UsageError(`--${opt} takes y or n, got '${v}'`);
+};
+
+/** Parses "prim.key=value" parameters into per-primitive option objects. */
+export function parsePrimitiveParams(list: readonly string[]): PrimitiveParams {
+  const out: Record<string, Record<string, number | boolean>> = {};
+  const aliases: Record<string, string> = { "perf-mem.period": "loadPeriod", "perf-mem.load-period": "loadPeriod", "perf-mem.store-period": "storePeriod", "numa-hint.scan-size-mb": "scanSizeMb" };
+  for (const item of list) {
+    const m = /^([a-z-]+)\.([A-Za-z-]+)=(.+)$/.exec(item.trim());
+    if (!m) throw new UsageError(`--param needs PRIMITIVE.KEY=VALUE (e.g. ibs.period=4096), got '${item}'`);
+    const [, prim, rawKey, rawVal] = m as unknown as [string, string, string, string];
+    if (!["perf-mem", "ibs", "numa-hint", "fault"].includes(prim)) throw new UsageError(`--param: unknown primitive '${prim}' (perf-mem, ibs, numa-hint, fault)`);
+    const key = aliases[`${prim}.${rawKey}`] ?? rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const val = rawVal === "true" ? true : rawVal === "false" ? false : Number(rawVal);
+    if (typeof val === "number" && !Number.isFinite(val)) throw new UsageError(`--param ${prim}.${rawKey}: '${rawVal}' is not a number`);
+    (out[prim] ??= {})[key] = val;
+  }
+  return out as PrimitiveParams;
+}
+
+/** The primitives, report buffer, filters and probes asked for on the command line (damo spellings included). */
+export function monitorOptionsFromArgs(spec: CommandSpec, args: ParsedArgs, nCpus: number): Partial<MonitorOptions> {
+  let primitives = (stringOpt(args, "primitives") ?? "pte").split(",").map((p) => p.trim()).filter(Boolean) as PrimitiveName[];
+  for (const p of primitives) if (!(PRIMITIVES as readonly string[]).includes(p)) throw new UsageError(`${spec.name}: unknown primitive '${p}' (known: ${PRIMITIVES.join(", ")})`);
+  const useReports = stringOpt(args, "exp-ops-use-reports");
+  const samplePrim = stringOpt(args, "sample-primitives");
+  if (useReports !== undefined && samplePrim !== undefined) throw new UsageError(`${spec.name}: --sample_primitives cannot be combined with --exp_ops_use_reports`);
+  if (samplePrim !== undefined && samplePrim !== "page_table" && samplePrim !== "page_fault") throw new UsageError(`${spec.name}: --sample_primitives must be page_table or page_fault`);
+  const reports = useReports !== undefined ? yes(useReports, "exp-ops-use-reports") : samplePrim === "page_fault";
+  if (reports) primitives = ["fault"]; // use_reports=Y: page_table=N, page_fault=Y
+  const filters: SampleFilter[] = [];
+  const writeOnly = stringOpt(args, "exp-ops-write-only");
+  const cpus = stringOpt(args, "exp-ops-cpus");
+  const tids = stringOpt(args, "exp-ops-tids");
+  if ((writeOnly !== undefined || cpus !== undefined || tids !== undefined) && !primitives.some((p) => p !== "pte")) {
+    throw new UsageError(`${spec.name}: --exp_ops_write_only/--exp_ops_cpus/--exp_ops_tids need --exp_ops_use_reports y (or a report-based primitive)`);
+  }
+  if (writeOnly !== undefined && yes(writeOnly, "exp-ops-write-only")) filters.push({ type: "write", matching: true, allow: true });
+  if (cpus !== undefined && cpus !== "all") {
+    try {
+      filters.push({ type: "cpumask", matching: true, allow: true, cpus: parseCpuList(cpus, "--exp_ops_cpus", nCpus) });
+    } catch (e) {
+      throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+    }
+  }
+  if (tids !== undefined) {
+    try {
+      filters.push({ type: "threads", matching: true, allow: true, tids: parseTidList(tids, "--exp_ops_tids") });
+    } catch (e) {
+      throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+    }
+  }
+  const buffer = stringOpt(args, "report-buffer") ?? "rings";
+  if (buffer !== "rings" && buffer !== "array") throw new UsageError(`${spec.name}: --report-buffer must be rings or array`);
+  const semantics = stringOpt(args, "filter-semantics") ?? "intended";
+  if (semantics !== "intended" && semantics !== "next-quirk") throw new UsageError(`${spec.name}: --filter-semantics must be intended or next-quirk`);
+  const probes: Probe[] = ((args.values.probe as string[] | undefined) ?? []).map((p) => {
+    try {
+      return parseProbe(p, (x) => parseCpuList(x, "--probe", nCpus));
+    } catch (e) {
+      throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+    }
+  });
+  return {
+    primitives,
+    buffer,
+    filters,
+    filterSemantics: semantics,
+    hz: intOpt(spec, args, "hz", 1, 10000) ?? 250,
+    params: parsePrimitiveParams((args.values.param as string[] | undefined) ?? []),
+    numaBalancing: args.values["numa-balancing"] === true,
+    probes,
+    maxProbes: intOpt(spec, args, "max-probes", 1, 64) ?? 4,
+  };
+}
+
 /** Builds the machine, loads the workload, and creates (without starting) the kdamond. */
 export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadArg?: string } = {}): RunSetup {
   const seed = intOpt(spec, args, "seed") ?? 1;
@@ -114,7 +210,8 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   });
   machine.load(workload);
   const cpu = intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
-  const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}) });
+  const mon = monitorOptionsFromArgs(spec, args, config.cpus.length);
+  const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}), ...mon });
   return {
     sched,
     machine,
@@ -122,7 +219,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
     monitor,
     durationNs,
     seed,
-    probes: 0,
+    probes: mon.probes?.length ?? 0,
     options: { ...args.values, workload: extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD },
   };
 }
@@ -135,7 +232,7 @@ export function describeRun(s: RunSetup): Record<string, unknown> {
     durationLimitSeconds: s.durationNs / SEC,
     workload: { name: s.workload.name, layout: s.workload.layout },
     machine: s.machine.config,
-    damon: { ops: s.monitor.ops.name, variant: s.monitor.ctx.variant, attrs: s.monitor.ctx.attrs, kdamondCpu: s.monitor.kdamond.cpu, costs: s.monitor.ctx.costs, minRegionSz: s.monitor.ctx.minRegionSz },
+    damon: { ops: s.monitor.ops.name, primitives: s.monitor.primitives, variant: s.monitor.ctx.variant, attrs: s.monitor.ctx.attrs, kdamondCpu: s.monitor.kdamond.cpu, costs: s.monitor.ctx.costs, minRegionSz: s.monitor.ctx.minRegionSz },
     options: s.options,
   };
 }

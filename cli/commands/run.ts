@@ -5,14 +5,15 @@
 
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { intOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
+import { stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
 import { Progress } from "../progress.ts";
 import { UsageError } from "../../sim/errors.ts";
 import { Stats } from "../../sim/stats.ts";
 import { formatDuration, parseDuration, SEC } from "../../sim/time.ts";
 import { formatSize } from "../../sim/units.ts";
-import { CpuTime } from "../../hw/cpu.ts";
+import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
+import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
 import { buildRun, describeRun, RUN_OPTIONS, type RunSetup } from "../run-setup.ts";
 import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/record.ts";
 import { version } from "../main.ts";
@@ -118,6 +119,28 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     userCpuNs: user,
     monitoringOverheadPercentOfUser: user > 0 ? (overhead / user) * 100 : 0,
     residentBytes: machine.memory.nodes.map((n) => n.used * 4096),
+    primitives: monitor.primitives,
+    cpuTimeNs: Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, cpuTotal(k)])),
+    reports: reportSummary(setup),
+  };
+}
+
+/** Reports made, accepted, dropped (by reason and primitive) and drained. */
+export function reportSummary(setup: RunSetup): Record<string, unknown> | null {
+  const { monitor } = setup;
+  const b = monitor.buffer;
+  if (!b) return null;
+  const byPrim = (row: number[]): Record<string, number> => Object.fromEntries(PRIMITIVES.map((p, i) => [p, row[i]!]).filter(([, v]) => (v as number) > 0));
+  return {
+    buffer: b.kind,
+    delivered: byPrim(monitor.counters.delivered),
+    submitted: b.stats.submitted,
+    accepted: b.stats.accepted,
+    dropped: Object.fromEntries(DROP_REASON_NAMES.map((r, i) => [r, byPrim(b.stats.dropsByReason[i]!)])),
+    droppedByCpu: b.stats.dropsByCpu,
+    drained: b.stats.drained,
+    stale: b.stats.stale,
+    drain: monitor.drain ? { ...monitor.drain.stats } : null,
   };
 }
 
@@ -147,7 +170,7 @@ export const command: Command = {
     if (!quiet) {
       process.stdout.write(
         [
-          `damon-sim run: ${setup.workload.name} on ${setup.machine.config.name}, DAMON ${setup.monitor.ops.name}, seed ${setup.seed}`,
+          `damon-sim run: ${setup.workload.name} on ${setup.machine.config.name}, DAMON ${setup.monitor.ops.name} with ${setup.monitor.primitives.join("+")}, seed ${setup.seed}`,
           `simulated ${formatDuration(setup.sched.now)}${setup.machine.finished ? " (workload finished)" : ""}, ${summary.accesses} accesses, ${setup.monitor.ctx.aggregations} snapshots, ${setup.monitor.ctx.nrRegions()} regions at the end`,
           `kdamond CPU time: ${formatDuration(Math.round(setup.monitor.kdamond.totalCostNs))} on CPU ${setup.monitor.kdamond.cpu}; resident memory ${setup.machine.memory.nodes.map((n) => formatSize(n.used * 4096)).join(" + ")}`,
           `wrote ${join(outDir, "damon.data")} (damo record), summary.json, config.json, stats.txt, stats.json`,
@@ -155,7 +178,6 @@ export const command: Command = {
         ].join("\n"),
       );
     }
-    void intOpt;
     return 0;
   },
 };
