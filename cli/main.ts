@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, Entry> = {
   run: { summary: "simulate a workload with DAMON monitoring it; write a damo record", load: async () => (await import("./commands/run.ts")).command },
   report: { summary: "report access|wss|heatmap of a run's record, as damo does", load: async () => (await import("./commands/report.ts")).command },
   stat: { summary: "run a workload under DAMON_STAT and print its bandwidth estimate and idle percentiles", load: async () => (await import("./commands/stat.ts")).command },
+  compare: { summary: "compare access check primitives: accuracy vs ground truth and overhead, with a report", load: async () => (await import("./commands/compare.ts")).command },
   // @commands-end (add new subcommands just above this line)
 };
 

@@ -12,11 +12,14 @@
 //                     (a region's true rate is the byte-weighted mean of its pages' rates)
 //   spearman          rank correlation of DAMON rate and true rate across regions (average ranks)
 //   wss               bytes of regions with nr_accesses >= 1 vs bytes of pages accessed at all
+//   idle precision /  bytes DAMON calls idle (nr_accesses 0) that had no access at all, over the
+//   recall            bytes DAMON calls idle / over all bytes that had no access (KSM candidates)
 //   phase changes     a window whose true hot set has Jaccard < 0.5 with the previous window's
 //                     starts a phase; it is detected at the first window where DAMON's hot set
 //                     reaches precision and recall >= 0.5 against the new truth.
 
 import type { Machine } from "../hw/machine.ts";
+import type { TruthChannel } from "../hw/truth-channel.ts";
 import type { DamonContext, Snapshot } from "./context.ts";
 import { nrSamplesPerAggr } from "./attrs.ts";
 
@@ -32,6 +35,15 @@ export interface WindowAccuracy {
   hotTrue: number;
   hotDamon: number;
   regions: number;
+  /** Bytes DAMON calls idle (nr_accesses 0) that truly had no access / all it calls idle / all truly idle. */
+  coldPrecision: number | null;
+  coldRecall: number | null;
+  /** Per target: DAMON's estimate and the truth of accessed bytes x rate (bytes per sample interval). */
+  targets: Array<{ id: number; pid: number | null; damon: number; truth: number }>;
+  /** DAMON's hot ranges of this window ([target, start, end)), kept when asked for. */
+  hotRanges?: Array<[number, number, number]>;
+  /** The truly hot ranges of this window ([target, start, end), adjacent pages joined). */
+  trueHotRanges?: Array<[number, number, number]>;
 }
 
 export interface AccuracySummary {
@@ -42,6 +54,8 @@ export interface AccuracySummary {
   rateError: number | null;
   spearman: number | null;
   wssError: number | null;
+  coldPrecision: number | null;
+  coldRecall: number | null;
   phaseChanges: number;
   detected: number;
   meanDetectionNs: number | null;
@@ -88,10 +102,12 @@ export interface AccuracyOptions {
   /** Hot threshold as a fraction of the samples per aggregation. */
   theta?: number;
   /**
-   * Which accesses count as truth (filtered monitoring: only writes, or only some CPUs). Default:
-   * every access. Reads the machine's filtered truth channel when set.
+   * Which accesses count as truth: a filtered channel (only writes, only some CPUs or threads) for
+   * filtered monitoring; default every access (the machine's ground truth).
    */
-  filtered?: boolean;
+  channel?: TruthChannel;
+  /** Keep each window's DAMON hot ranges (for cross-variant analyses). */
+  keepHotRanges?: boolean;
 }
 
 export class AccuracyTracker {
@@ -101,9 +117,13 @@ export class AccuracyTracker {
   private pendingPhase: number | null = null;
   private phaseChanges = 0;
   private detections: number[] = [];
+  private readonly channel: TruthChannel | null;
+  private readonly keepHotRanges: boolean;
 
   constructor(private readonly m: Machine, private readonly ctx: DamonContext, o: AccuracyOptions = {}) {
     this.theta = o.theta ?? 0.5;
+    this.channel = o.channel ?? null;
+    this.keepHotRanges = o.keepHotRanges ?? false;
     if (!m.truth) throw new Error("accuracy needs the machine's ground truth");
     ctx.onAggregation((_c, snaps) => this.evaluate(snaps));
   }
@@ -112,7 +132,16 @@ export class AccuracyTracker {
   private pageTruth(pid: number | null, samples: number): { pages: PageTruth; ids: number[] } {
     const t = this.m.truth!;
     const list: Array<[number, number, number, number]> = [];
-    if (pid === null) {
+    const ch = this.channel;
+    if (ch !== null) {
+      const space = pid === null ? undefined : this.m.spaceOf(pid);
+      for (let i = 0; i < ch.touchedCount; i++) {
+        const p = ch.touched[i]!;
+        const rate = Math.min(1, ch.subCount[p]! / samples);
+        if (pid === null) list.push([this.m.ptes.frame[p]! * 4096, this.m.ptes.bytes(p), rate, p]);
+        else if (space && this.m.ptes.asid[p] === space.asid) list.push([this.m.ptes.vpn[p]! * 4096, this.m.ptes.bytes(p), rate, p]);
+      }
+    } else if (pid === null) {
       for (let i = 0; i < t.fTouchedCount; i++) {
         const f = t.fTouched[i]!;
         list.push([f * 4096, 4096, Math.min(1, t.fSubCount.get(f) / samples), f]);
@@ -142,28 +171,41 @@ export class AccuracyTracker {
     let both = 0, hotT = 0, hotD = 0, wssT = 0, wssD = 0, errSum = 0, bytesSum = 0, nRegions = 0;
     const dRates: number[] = [], tRates: number[] = [];
     const hotIds = new Set<number>();
-    let damonHotOfTrue: Set<number> = new Set();
+    let coldBoth = 0, coldD = 0, coldT = 0;
+    const targets: WindowAccuracy["targets"] = [];
+    const hotRanges: Array<[number, number, number]> = [];
+    const trueHot: Array<[number, number, number]> = [];
     for (const s of snaps) {
       const target = this.ctx.targets[s.targetId]!;
       const { pages, ids } = this.pageTruth(target.pid, samples);
       let p = 0;
+      let tDamon = 0, tTruth = 0;
       for (const r of s.regions) {
         const size = r.end - r.start;
         const dRate = Math.min(1, r.nrAccesses / samples);
         const dHot = dRate >= this.theta;
-        if (dHot) hotD += size;
+        if (dHot) {
+          hotD += size;
+          if (this.keepHotRanges) hotRanges.push([s.targetId, r.start, r.end]);
+        }
         if (r.nrAccesses >= 1) wssD += size;
         while (p < pages.n && pages.addr[p]! + pages.bytes[p]! <= r.start) p++;
-        let weighted = 0;
+        let weighted = 0, touched = 0;
         for (let q = p; q < pages.n && pages.addr[q]! < r.end; q++) {
           const lo = Math.max(r.start, pages.addr[q]!), hi = Math.min(r.end, pages.addr[q]! + pages.bytes[q]!);
           const b = hi - lo;
           weighted += b * pages.rate[q]!;
-          if (pages.rate[q]! >= this.theta && dHot) {
-            both += b;
-            damonHotOfTrue.add(ids[q]!);
-          }
+          if (pages.rate[q]! > 0) touched += b;
+          if (pages.rate[q]! >= this.theta && dHot) both += b;
         }
+        const trueCold = size - touched;
+        coldT += trueCold;
+        if (r.nrAccesses === 0) {
+          coldD += size;
+          coldBoth += trueCold;
+        }
+        tDamon += size * dRate;
+        tTruth += weighted;
         const tRate = weighted / size;
         errSum += size * Math.abs(dRate - tRate);
         bytesSum += size;
@@ -171,11 +213,18 @@ export class AccuracyTracker {
         tRates.push(tRate);
         nRegions++;
       }
+      targets.push({ id: s.targetId, pid: target.pid, damon: tDamon, truth: tTruth });
       for (let q = 0; q < pages.n; q++) {
         wssT += pages.bytes[q]!;
         if (pages.rate[q]! >= this.theta) {
           hotT += pages.bytes[q]!;
           hotIds.add(ids[q]!);
+          if (this.keepHotRanges) {
+            const last = trueHot[trueHot.length - 1];
+            const a = pages.addr[q]!, e = a + pages.bytes[q]!;
+            if (last && last[0] === s.targetId && last[2] === a) last[2] = e;
+            else trueHot.push([s.targetId, a, e]);
+          }
         }
       }
     }
@@ -190,11 +239,14 @@ export class AccuracyTracker {
       hotTrue: hotT,
       hotDamon: hotD,
       regions: nRegions,
+      coldPrecision: coldD > 0 ? coldBoth / coldD : null,
+      coldRecall: coldT > 0 ? coldBoth / coldT : null,
+      targets,
+      ...(this.keepHotRanges ? { hotRanges, trueHotRanges: trueHot } : {}),
     };
     this.windows.push(w);
     this.trackPhases(hotIds, w);
-    void damonHotOfTrue;
-    damonHotOfTrue = new Set();
+    this.channel?.closeWindow();
     this.m.truth!.closeWindow(this.ctx.now);
   }
 
@@ -228,6 +280,8 @@ export class AccuracyTracker {
       rateError: mean(ws.map((w) => w.rateError)),
       spearman: mean(ws.map((w) => w.spearman).filter((x): x is number => x !== null)),
       wssError: mean(ws.filter((w) => w.wssTrue > 0).map((w) => Math.abs(w.wssDamon - w.wssTrue) / w.wssTrue)),
+      coldPrecision: mean(ws.map((w) => w.coldPrecision).filter((x): x is number => x !== null)),
+      coldRecall: mean(ws.map((w) => w.coldRecall).filter((x): x is number => x !== null)),
       phaseChanges: this.phaseChanges,
       detected: this.detections.length,
       meanDetectionNs: mean(this.detections),

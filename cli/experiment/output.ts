@@ -1,0 +1,86 @@
+// Experiment results as people read them: a table on the terminal, results.json (everything),
+// results.csv (tidy: variant,metric,value). Slowdown is measured against the baseline variant:
+// with a workload that finished, the ratio of finish times; otherwise the loss of throughput
+// (accesses executed in the same simulated time).
+
+import type { ExperimentSpec } from "./spec.ts";
+import type { VariantResult } from "./variant.ts";
+
+export interface Row {
+  variant: string;
+  primitives: string;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  rateError: number | null;
+  spearman: number | null;
+  wssError: number | null;
+  detectionMs: number | null;
+  overheadPercent: number;
+  slowdownPercent: number | null;
+  reportsMade: number | null;
+  reportsDrained: number | null;
+  reportsDropped: number | null;
+  wallSeconds: number;
+}
+
+export function slowdownPercent(r: VariantResult, base: VariantResult | null): number | null {
+  if (!base || r === base) return null;
+  if (r.finishNs !== null && base.finishNs !== null && base.finishNs > 0) return (r.finishNs / base.finishNs - 1) * 100;
+  if (r.accesses > 0 && base.accesses > 0 && r.simulatedNs === base.simulatedNs) return (base.accesses / r.accesses - 1) * 100;
+  return null;
+}
+
+export function rowsOf(results: VariantResult[]): Row[] {
+  const base = results.find((r) => !r.monitor) ?? null;
+  return results.map((r) => {
+    const a = r.accuracy;
+    const made = r.reports ? Object.values(r.reports.delivered).reduce((x, y) => x + y, 0) : null;
+    const dropped = r.reports ? Object.values(r.reports.dropped).reduce((x, y) => x + y, 0) : null;
+    return {
+      variant: r.name,
+      primitives: r.monitor ? r.primitives.join("+") : "(no monitoring)",
+      precision: a?.precision ?? null,
+      recall: a?.recall ?? null,
+      f1: a?.f1 ?? null,
+      rateError: a?.rateError ?? null,
+      spearman: a?.spearman ?? null,
+      wssError: a?.wssError ?? null,
+      detectionMs: a?.meanDetectionNs != null ? a.meanDetectionNs / 1e6 : null,
+      overheadPercent: r.overheadPercent,
+      slowdownPercent: slowdownPercent(r, base),
+      reportsMade: made,
+      reportsDrained: r.reports ? r.reports.credited : null,
+      reportsDropped: dropped,
+      wallSeconds: r.wallSeconds,
+    };
+  });
+}
+
+const f = (x: number | null, digits = 2): string => (x === null || Number.isNaN(x) ? "-" : x.toFixed(digits));
+const n = (x: number | null): string => (x === null ? "-" : Math.round(x).toLocaleString("en-US"));
+
+export function table(rows: Row[]): string {
+  const head = ["variant", "precision", "recall", "F1", "rate err", "spearman", "wss err", "detect ms", "overhead %", "slowdown %", "reports", "drained", "dropped"];
+  const body = rows.map((r) => [r.variant, f(r.precision), f(r.recall), f(r.f1), f(r.rateError, 3), f(r.spearman), f(r.wssError), f(r.detectionMs, 0), f(r.overheadPercent), f(r.slowdownPercent), n(r.reportsMade), n(r.reportsDrained), n(r.reportsDropped)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n") + "\n";
+}
+
+export function csv(rows: Row[]): string {
+  const out = ["variant,metric,value"];
+  for (const r of rows) {
+    for (const [k, v] of Object.entries(r)) {
+      if (k === "variant") continue;
+      const val = v === null ? "" : typeof v === "number" ? String(v) : `"${String(v).replace(/"/g, '""')}"`;
+      out.push(`"${r.variant.replace(/"/g, '""')}",${k},${val}`);
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+export function resultsJson(x: ExperimentSpec, results: Array<VariantResult | null>, errors: Array<string | null>, interrupted: boolean, tool: string): string {
+  const done = results.filter((r): r is VariantResult => r !== null);
+  return JSON.stringify({ tool, experiment: x, interrupted, errors: errors.map((e, i) => (e ? { variant: x.variants[i]?.name ?? i, error: e } : null)).filter(Boolean), rows: rowsOf(done), variants: done }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n";
+}

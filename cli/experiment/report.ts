@@ -1,0 +1,141 @@
+// The experiment report: one self-contained report.html (no network: plots are inline SVG with
+// embedded PNG rasters) with the results table, the accuracy-vs-overhead scatter, working set
+// size over time and, per variant, heatmaps of the true and the observed access rate over time;
+// the same plots as PNG files next to it (rendered without a browser).
+
+import { renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { formatSize } from "../../sim/units.ts";
+import { colormap, encodePng } from "../plot/png.ts";
+import { axes, escapeXml, svgDocument, svgToPng } from "../plot/svg.ts";
+import type { Row } from "./output.ts";
+import type { ScenarioMetrics } from "./scenario-metrics.ts";
+import type { ExperimentSpec } from "./spec.ts";
+import type { VariantResult } from "./variant.ts";
+
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+
+function writeFileAtomic(path: string, data: string | Buffer): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Accuracy (F1 of hot bytes) against monitoring overhead, one labelled point per variant. */
+export function scatterSvg(rows: Row[]): string {
+  const pts = rows.filter((r) => r.f1 !== null);
+  const maxX = Math.max(1, ...pts.map((r) => r.overheadPercent)) * 1.15;
+  const frame = { x: 90, y: 40, w: 560, h: 340 };
+  const sx = (v: number): number => frame.x + (v / maxX) * frame.w;
+  const sy = (v: number): number => frame.y + frame.h - v * frame.h;
+  const body = [
+    `<text x="${frame.x + frame.w / 2}" y="24" font-size="14" text-anchor="middle">accuracy vs overhead</text>`,
+    axes(frame, { lo: 0, hi: maxX, label: "monitoring CPU time (% of all CPU time)", fmt: (v) => v.toFixed(1) }, { lo: 0, hi: 1, label: "hot-set F1", fmt: (v) => v.toFixed(1) }),
+    ...pts.map((r, i) => {
+      const c = PALETTE[i % PALETTE.length]!;
+      const x = sx(r.overheadPercent), y = sy(r.f1!);
+      return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="6" fill="${c}"/><text x="${(x + 9).toFixed(1)}" y="${(y + 4).toFixed(1)}" font-size="12" fill="${c}">${escapeXml(r.variant)}</text>`;
+    }),
+  ];
+  return svgDocument(720, 440, body.join("\n"));
+}
+
+/** Working set size per aggregation window: the truth and each variant's DAMON estimate. */
+export function wssSvg(results: VariantResult[]): string {
+  const mon = results.filter((r) => r.monitor && r.windows.length > 0);
+  const frame = { x: 100, y: 40, w: 540, h: 320 };
+  const truth = mon[0]?.windows ?? [];
+  const tMax = Math.max(1, ...mon.flatMap((r) => r.windows.map((w) => w.t)));
+  const yMax = Math.max(1, ...mon.flatMap((r) => r.windows.flatMap((w) => [w.wssTrue, w.wssDamon]))) * 1.1;
+  const sx = (t: number): number => frame.x + (t / tMax) * frame.w;
+  const sy = (v: number): number => frame.y + frame.h - (v / yMax) * frame.h;
+  const line = (pts: Array<[number, number]>, color: string, dash = ""): string =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ""} points="${pts.map(([t, v]) => `${sx(t).toFixed(1)},${sy(v).toFixed(1)}`).join(" ")}"/>`;
+  const body = [
+    `<text x="${frame.x + frame.w / 2}" y="24" font-size="14" text-anchor="middle">working set size over time</text>`,
+    axes(frame, { lo: 0, hi: tMax / 1e9, label: "time (s)", fmt: (v) => v.toFixed(1) }, { lo: 0, hi: yMax, label: "bytes", fmt: (v) => formatSize(Math.round(v)) }),
+    line(truth.map((w) => [w.t, w.wssTrue]), "#000", "6,4"),
+    `<text x="${frame.x + frame.w + 12}" y="${frame.y + 12}" font-size="12">truth (dashed)</text>`,
+    ...mon.map((r, i) => line(r.windows.map((w) => [w.t, w.wssDamon]), PALETTE[i % PALETTE.length]!)),
+    ...mon.map((r, i) => `<text x="${frame.x + frame.w + 12}" y="${frame.y + 30 + 16 * i}" font-size="12" fill="${PALETTE[i % PALETTE.length]}">${escapeXml(r.name)}</text>`),
+  ];
+  return svgDocument(820, 420, body.join("\n"));
+}
+
+function gridPng(values: number[], rows: number, cols: number): string {
+  // time goes left to right, addresses bottom to top
+  const rgb = new Uint8Array(rows * cols * 3);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+    const v = values[i * cols + j]!;
+    const [r, g, b] = Number.isNaN(v) ? [235, 235, 235] : colormap(v);
+    const p = ((cols - 1 - j) * rows + i) * 3;
+    rgb[p] = r;
+    rgb[p + 1] = g;
+    rgb[p + 2] = b;
+  }
+  return encodePng(rows, cols, rgb).toString("base64");
+}
+
+/** True vs observed access rate over time for one variant. */
+export function heatmapPairSvg(r: VariantResult): string {
+  const h = r.heatmap!;
+  const frameT = { x: 80, y: 50, w: 330, h: 260 }, frameD = { x: 480, y: 50, w: 330, h: 260 };
+  const tMax = (h.t[h.t.length - 1] ?? 1) / 1e9;
+  const total = h.segments.reduce((a, s) => a + s.end - s.start, 0);
+  const panel = (frame: typeof frameT, values: number[], title: string): string =>
+    [
+      `<text x="${frame.x + frame.w / 2}" y="${frame.y - 10}" font-size="13" text-anchor="middle">${escapeXml(title)}</text>`,
+      `<image x="${frame.x}" y="${frame.y}" width="${frame.w}" height="${frame.h}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="data:image/png;base64,${gridPng(values, h.rows, h.cols)}"/>`,
+      axes(frame, { lo: 0, hi: tMax, label: "time (s)", fmt: (v) => v.toFixed(1) }, { lo: 0, hi: total, label: "", fmt: (v) => formatSize(Math.round(v)) }),
+    ].join("\n");
+  const body = [
+    `<text x="445" y="20" font-size="14" text-anchor="middle">${escapeXml(r.name)}: access rate per address (monitored areas end to end) over time</text>`,
+    panel(frameT, h.truth, "truth"),
+    panel(frameD, h.damon, "DAMON"),
+  ];
+  return svgDocument(880, 370, body.join("\n"));
+}
+
+const fmt = (x: number | null, d = 2): string => (x === null || Number.isNaN(x) ? "–" : x.toFixed(d));
+
+function tableHtml(rows: Row[]): string {
+  const head = ["variant", "primitives", "precision", "recall", "F1", "rate error", "Spearman", "WSS error", "detect (ms)", "overhead %", "slowdown %", "reports", "drained", "dropped"];
+  const cells = (r: Row): string[] => [r.variant, r.primitives, fmt(r.precision), fmt(r.recall), fmt(r.f1), fmt(r.rateError, 3), fmt(r.spearman), fmt(r.wssError), fmt(r.detectionMs, 0), fmt(r.overheadPercent), fmt(r.slowdownPercent), r.reportsMade === null ? "–" : String(r.reportsMade), r.reportsDrained === null ? "–" : String(r.reportsDrained), r.reportsDropped === null ? "–" : String(r.reportsDropped)];
+  return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${cells(r).map((c, i) => `<td${i > 1 ? ' class="n"' : ""}>${escapeXml(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+}
+
+export async function writeReport(dir: string, x: ExperimentSpec, results: VariantResult[], rows: Row[], sm: ScenarioMetrics | null): Promise<void> {
+  const scatter = scatterSvg(rows);
+  const wss = wssSvg(results);
+  const heat = results.filter((r) => r.heatmap && r.heatmap.rows > 0).map((r) => ({ name: r.name, svg: heatmapPairSvg(r) }));
+  writeFileAtomic(join(dir, "scatter.png"), svgToPng(scatter));
+  writeFileAtomic(join(dir, "wss.png"), svgToPng(wss));
+  for (const h of heat) writeFileAtomic(join(dir, `heatmap-${h.name.replace(/[^A-Za-z0-9_.-]+/g, "_")}.png`), svgToPng(h.svg));
+  const strip = (svg: string): string => svg.replace(/^<svg /, '<svg class="plot" ');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>damon-sim: ${escapeXml(x.name)}</title>
+<style>
+body { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
+table { border-collapse: collapse; font-size: 13px; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; }
+th { background: #f3f3f3; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+svg.plot { max-width: 100%; height: auto; display: block; margin: 1em 0; }
+pre { background: #f7f7f7; padding: 1em; overflow-x: auto; }
+</style></head><body>
+<h1>damon-sim comparison: ${escapeXml(x.name)}</h1>
+<p>Workload <b>${escapeXml(x.workload)}</b> on <b>${escapeXml(x.machine)}</b>, DAMON ${x.ops}, sample ${x.sampleUs / 1000} ms, aggregation ${x.aggrUs / 1000} ms, ${x.durationNs / 1e9} s simulated per variant, seed ${x.seed}; the first ${x.warmupWindows} aggregations are not scored. Every variant ran the identical access stream.${x.question ? ` Question: ${escapeXml(x.question)}.` : ""}</p>
+<h2>Results</h2>
+${tableHtml(rows)}
+<p>Precision and recall are over bytes of hot memory (true access rate &ge; ${x.theta} of the sample intervals); rate error is the byte-weighted mean absolute error of the regions' access rates; Spearman ranks regions by hotness; overhead is the CPU time spent in faults, NMIs, PTE scans and kdamond as a share of all CPU time; slowdown is against the unmonitored baseline. See the README ("How accuracy is measured").</p>
+${sm ? `<h2>Scenario</h2><pre>${escapeXml(JSON.stringify(sm, null, 2))}</pre>` : ""}
+<h2>Accuracy vs overhead</h2>
+${strip(scatter)}
+<h2>Working set size</h2>
+${strip(wss)}
+<h2>True vs observed access over time</h2>
+${heat.map((h) => strip(h.svg)).join("\n")}
+</body></html>
+`;
+  writeFileAtomic(join(dir, "report.html"), html);
+}

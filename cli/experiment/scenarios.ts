@@ -1,0 +1,77 @@
+// Built-in comparison scenarios, each a use the new primitives aim at, with its own workload
+// (workloads/configs/<name>.json), machine, variants and question:
+//   tiering            find the hot set on cxl-tier (every primitive)
+//   numa-hit-miss      which memory node-0 CPUs use, incl. remote memory: CPU-filtered monitoring
+//   ksm-targets        never-written memory (KSM candidates): write-only monitoring, idle precision/recall
+//   live-migration     which VM dirties least (cheapest to migrate): per-process write rates
+//   cache-aware-sched  which threads share hot data: one thread-filtered variant per thread
+// Their extra metrics are computed in scenario-metrics.ts.
+
+import { BASELINE, defaultExperiment, variant, type ExperimentSpec, type VariantSpec } from "./spec.ts";
+import type { PrimitiveName } from "../../damon/reports/buffer.ts";
+
+export interface Scenario {
+  name: string;
+  description: string;
+  build(): ExperimentSpec;
+}
+
+const ALL: PrimitiveName[] = ["pte", "fault", "numa-hint", "perf-mem", "ibs"];
+const REPORTING: PrimitiveName[] = ["fault", "perf-mem", "ibs"];
+
+/** Dense enough sampling for the short scenario runs. */
+const params = { "perf-mem.loadPeriod": 1000, "perf-mem.storePeriod": 1000, "ibs.period": 4096, "numa-hint.scanDelayMs": 200, "numa-hint.scanPeriodMinMs": 200 };
+
+function allPrimitives(): VariantSpec[] {
+  return ALL.map((p) => variant(p, [p], { params: { ...params } }));
+}
+
+export const SCENARIOS: Record<string, Scenario> = {
+  tiering: {
+    name: "tiering",
+    description: "find the hot set of a key-value store on cxl-tier (DRAM + CXL), with every primitive",
+    build: () => ({ ...defaultExperiment(), name: "tiering", scenario: "tiering", workload: "tiering", machine: "cxl-tier", durationNs: 2_500_000_000, variants: [BASELINE, ...allPrimitives()], question: "which primitive finds the hot set (precision/recall of hot bytes) at what cost" }),
+  },
+  "numa-hit-miss": {
+    name: "numa-hit-miss",
+    description: "memory used by node-0 CPUs, remote part included, with CPU-filtered monitoring on 2s-ddr5",
+    build: () => {
+      const node0 = [0, 1, 2, 3, 4, 5, 6, 7];
+      const filtered = REPORTING.map((p) =>
+        variant(`${p} cpus 0-7`, [p], { params: { ...params }, filters: [{ type: "cpumask", matching: true, allow: true, cpus: node0 }], truthFilter: { cpus: node0 }, localNode: 0 }),
+      );
+      const pte = variant("pte (cannot filter)", ["pte"], { truthFilter: { cpus: node0 }, localNode: 0 });
+      return { ...defaultExperiment(), name: "numa-hit-miss", scenario: "numa-hit-miss", workload: "numa-hit-miss", machine: "2s-ddr5", durationNs: 2_000_000_000, variants: [BASELINE, pte, ...filtered], question: "which memory do node-0 CPUs access, and how much of it is remote (on node 1)" };
+    },
+  },
+  "ksm-targets": {
+    name: "ksm-targets",
+    description: "never-written memory (KSM merge candidates) with write-only monitoring",
+    build: () => {
+      const wo = REPORTING.map((p) => variant(`${p} write-only`, [p], { params: { ...params }, filters: [{ type: "write", matching: true, allow: true }], truthFilter: { writesOnly: true } }));
+      const pte = variant("pte (cannot filter)", ["pte"], { truthFilter: { writesOnly: true } });
+      return { ...defaultExperiment(), name: "ksm-targets", scenario: "ksm-targets", workload: "ksm-targets", machine: "2s-ddr5", durationNs: 2_000_000_000, variants: [BASELINE, pte, ...wo], question: "idle precision/recall: which memory is never written" };
+    },
+  },
+  "live-migration": {
+    name: "live-migration",
+    description: "per-VM write rate, to pick the cheapest VM to live-migrate",
+    build: () => {
+      const wo = REPORTING.map((p) => variant(`${p} write-only`, [p], { params: { ...params }, filters: [{ type: "write", matching: true, allow: true }], truthFilter: { writesOnly: true } }));
+      return { ...defaultExperiment(), name: "live-migration", scenario: "live-migration", workload: "live-migration", machine: "2s-ddr5", durationNs: 2_000_000_000, variants: [BASELINE, variant("pte (cannot filter)", ["pte"], { truthFilter: { writesOnly: true } }), ...wo], question: "rank of VMs by written bytes; is the least-writing VM picked" };
+    },
+  },
+  "cache-aware-sched": {
+    name: "cache-aware-sched",
+    description: "which threads share hot data, with one thread-filtered monitor per thread",
+    build: () => {
+      const tids = [501, 502, 503, 504];
+      const perThread = tids.map((t) => variant(`fault tid ${t}`, ["fault"], { filters: [{ type: "threads", matching: true, allow: true, tids: [t] }], truthFilter: { tids: [t] } }));
+      return { ...defaultExperiment(), name: "cache-aware-sched", scenario: "cache-aware-sched", workload: "cache-aware-sched", machine: "2s-ddr5", durationNs: 2_000_000_000, variants: [BASELINE, ...perThread], question: "which thread pairs share hot data (Jaccard of their hot sets)" };
+    },
+  },
+};
+
+export function scenarioNames(): string[] {
+  return Object.keys(SCENARIOS);
+}

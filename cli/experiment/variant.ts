@@ -1,0 +1,221 @@
+// Runs one variant of an experiment: builds the machine, loads the workload with the experiment's
+// seed, attaches DAMON with the variant's primitives (none for the baseline), scores every
+// aggregation window against the ground truth (filtered when the variant's monitoring is), and
+// returns plain data: accuracy, overhead, report counters, WSS and heatmap rows of the truth and
+// of what DAMON observed. Used in worker threads and in-process.
+
+import { RngRoot } from "../../sim/rng.ts";
+import { Scheduler } from "../../sim/scheduler.ts";
+import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
+import { Machine } from "../../hw/machine.ts";
+import { TruthChannel } from "../../hw/truth-channel.ts";
+import { AccuracyTracker, type AccuracySummary, type WindowAccuracy } from "../../damon/accuracy.ts";
+import { defaultAttrs, nrSamplesPerAggr } from "../../damon/attrs.ts";
+import type { Snapshot } from "../../damon/context.ts";
+import { createMonitor, type Monitor } from "../../damon/monitor.ts";
+import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
+import { resolveWorkload } from "../../workloads/registry.ts";
+import { machineConfig, parsePrimitiveParams } from "../run-setup.ts";
+import { paramList, type ExperimentSpec, type VariantSpec } from "./spec.ts";
+
+export interface HeatmapRows {
+  rows: number;
+  cols: number;
+  /** Row-major rates in [0, 1] (NaN: nothing mapped there). */
+  truth: number[];
+  damon: number[];
+  /** End time of each row (aggregation window), ns. */
+  t: number[];
+  /** The address axis: monitored areas laid end to end (gaps dropped); asid -1 for physical. */
+  segments: Array<{ name: string; asid: number; start: number; end: number }>;
+}
+
+export interface VariantResult {
+  name: string;
+  primitives: string[];
+  monitor: boolean;
+  finished: boolean;
+  simulatedNs: number;
+  /** Simulated time at which the workload finished (null if it did not within the duration). */
+  finishNs: number | null;
+  accesses: number;
+  accuracy: AccuracySummary | null;
+  windows: WindowAccuracy[];
+  cpuTimeNs: Record<string, number>;
+  totalCpuNs: number;
+  /** Monitoring CPU time (faults, traps, samples, scans, kdamond) as % of all CPU time used. */
+  overheadPercent: number;
+  reports: { delivered: Record<string, number>; accepted: number; dropped: Record<string, number>; drained: number; credited: number } | null;
+  heatmap: HeatmapRows | null;
+  wallSeconds: number;
+  remote: { precision: number | null; recall: number | null } | null;
+}
+
+const COLS = 100;
+
+/** Address axis of the workload's memory: every VMA (vaddr) or every node's range (paddr). */
+function segmentsOf(m: Machine, ops: "vaddr" | "paddr"): HeatmapRows["segments"] {
+  if (ops === "paddr") return m.memory.nodes.map((n) => ({ name: `node${n.id}`, asid: -1, start: n.base * 4096, end: (n.base + n.frames) * 4096 }));
+  return m.vmas
+    .filter((v) => v.kind !== "text" && v.kind !== "stack")
+    .map((v) => ({ name: `${m.spaces[v.asid]!.name}:${v.name}`, asid: v.asid, start: v.start, end: v.end }))
+    .sort((a, b) => a.asid - b.asid || a.start - b.start);
+}
+
+class Axis {
+  readonly cum: number[] = [];
+  readonly total: number;
+  constructor(readonly segs: HeatmapRows["segments"]) {
+    let c = 0;
+    for (const s of segs) {
+      this.cum.push(c);
+      c += s.end - s.start;
+    }
+    this.total = c;
+  }
+  /** Adds `value` per byte over [lo, hi) of segment `k` into `acc` columns (and bytes into `w`). */
+  spread(k: number, lo: number, hi: number, value: number, acc: Float64Array, w: Float64Array): void {
+    const s = this.segs[k]!;
+    const a = Math.max(lo, s.start), b = Math.min(hi, s.end);
+    if (b <= a) return;
+    const colBytes = this.total / COLS;
+    let x = this.cum[k]! + (a - s.start);
+    const end = this.cum[k]! + (b - s.start);
+    while (x < end) {
+      const c = Math.min(COLS - 1, Math.floor(x / colBytes));
+      const next = Math.min(end, (c + 1) * colBytes);
+      acc[c]! += value * (next - x);
+      w[c]! += next - x;
+      x = next > x ? next : end;
+    }
+  }
+}
+
+export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (fraction: number) => void): VariantResult {
+  const t0 = performance.now();
+  const sched = new Scheduler();
+  const m = new Machine(machineConfig(x.machine), sched, new RngRoot(x.seed), {
+    flushTlbOnMkold: v.flushTlbOnMkold === true,
+    truth: { windowNs: 0, subWindowNs: x.sampleUs * 1000, frames: x.ops === "paddr" },
+  });
+  const workload = resolveWorkload(x.workload);
+  m.load(workload);
+  let finishNs: number | null = null;
+  m.onAllThreadsDone((now) => {
+    finishNs = now;
+    sched.stop();
+  });
+  let mon: Monitor | null = null;
+  let tracker: AccuracyTracker | null = null;
+  let heat: HeatmapRows | null = null;
+  if (v.monitor) {
+    mon = createMonitor(m, {
+      ops: x.ops,
+      attrs: { ...defaultAttrs(), sampleUs: x.sampleUs, aggrUs: x.aggrUs, opsUpdateUs: x.opsUpdateUs, minNrRegions: x.minNrRegions, maxNrRegions: x.maxNrRegions },
+      primitives: v.primitives,
+      params: parsePrimitiveParams(paramList(v)),
+      buffer: v.buffer,
+      filters: v.filters.map((f) => ({ type: f.type, matching: f.matching, allow: f.allow, ...(f.cpus ? { cpus: new Set(f.cpus) } : {}), ...(f.tids ? { tids: new Set(f.tids) } : {}) })),
+      filterSemantics: v.filterSemantics,
+      numaBalancing: v.numaBalancing === true,
+    });
+    const channel = v.truthFilter
+      ? new TruthChannel(m, { ...(v.truthFilter.cpus ? { cpus: new Set(v.truthFilter.cpus) } : {}), ...(v.truthFilter.tids ? { tids: new Set(v.truthFilter.tids) } : {}), ...(v.truthFilter.writesOnly ? { writesOnly: true } : {}) }, x.sampleUs * 1000).attach()
+      : undefined;
+    // heatmap rows are taken before the tracker closes the truth window
+    const axis = new Axis(segmentsOf(m, x.ops));
+    heat = { rows: 0, cols: COLS, truth: [], damon: [], t: [], segments: axis.segs };
+    const samples = nrSamplesPerAggr({ sampleUs: x.sampleUs, aggrUs: x.aggrUs });
+    const pids = mon.ctx.targets.map((t) => t.pid);
+    mon.ctx.onAggregation((_c, snaps) => addHeatRow(m, heat!, axis, snaps, samples, channel ?? null, x.ops, pids));
+    tracker = new AccuracyTracker(m, mon.ctx, { theta: x.theta, keepHotRanges: x.scenario === "cache-aware-sched", ...(channel ? { channel } : {}) });
+    mon.kdamond.start();
+  }
+  const step = 50_000_000;
+  while (sched.now < x.durationNs && finishNs === null) {
+    sched.run(Math.min(x.durationNs, sched.now + step));
+    onProgress?.(sched.now / x.durationNs);
+  }
+  const cpuTimeNs = Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, m.cpuTime(k)]));
+  const total = CPU_TIME_NAMES.reduce((a, _n, k) => a + m.cpuTime(k), 0);
+  const monitoring = m.cpuTime(CpuTime.TRAP) + m.cpuTime(CpuTime.SAMPLING) + m.cpuTime(CpuTime.SCAN) + m.cpuTime(CpuTime.KDAMOND) + m.cpuTime(CpuTime.MIGRATE);
+  let reports: VariantResult["reports"] = null;
+  if (mon?.buffer) {
+    const b = mon.buffer;
+    const delivered = Object.fromEntries(PRIMITIVES.map((p, i) => [p, mon!.counters.delivered[i]!]).filter(([, n]) => (n as number) > 0));
+    const dropped = Object.fromEntries(DROP_REASON_NAMES.map((r, i) => [r, b.stats.dropsByReason[i]!.reduce((a, n) => a + n, 0)]));
+    reports = { delivered, accepted: b.stats.accepted, dropped, drained: b.stats.drained, credited: mon.drain?.stats.credited ?? 0 };
+  }
+  if (heat) heat.rows = heat.t.length;
+  return {
+    name: v.name,
+    primitives: v.primitives,
+    monitor: v.monitor,
+    finished: m.finished,
+    simulatedNs: sched.now,
+    finishNs,
+    accesses: m.cpus.reduce((a, c) => a + c.accesses, 0),
+    accuracy: tracker ? tracker.summary(x.warmupWindows) : null,
+    windows: tracker ? tracker.windows : [],
+    cpuTimeNs,
+    totalCpuNs: total,
+    overheadPercent: total > 0 ? (monitoring / total) * 100 : 0,
+    reports,
+    heatmap: heat,
+    wallSeconds: (performance.now() - t0) / 1000,
+    remote: null,
+  };
+}
+
+/** One heatmap row: the truth of the window and DAMON's snapshot, as rates per address column. */
+function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[], samples: number, channel: TruthChannel | null, ops: "vaddr" | "paddr", targetPids: Array<number | null>): void {
+  const segs = axis.segs;
+  // segments are sorted by (asid, start)
+  const findSeg = (asid: number, addr: number): number => {
+    let lo = 0, hi = segs.length - 1, f = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const sg = segs[mid]!;
+      if (sg.asid < asid || (sg.asid === asid && sg.start <= addr)) {
+        f = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return f >= 0 && segs[f]!.asid === asid && addr < segs[f]!.end ? f : -1;
+  };
+  const tAcc = new Float64Array(COLS), tW = new Float64Array(COLS), dAcc = new Float64Array(COLS), dW = new Float64Array(COLS);
+  const t = m.truth!;
+  const addPage = (asid: number, addr: number, bytes: number, sub: number): void => {
+    const k = findSeg(asid, addr);
+    if (k >= 0) axis.spread(k, addr, addr + bytes, Math.min(1, sub / samples), tAcc, tW);
+  };
+  if (channel) {
+    for (let i = 0; i < channel.touchedCount; i++) {
+      const p = channel.touched[i]!;
+      if (ops === "paddr") addPage(-1, m.ptes.frame[p]! * 4096, m.ptes.bytes(p), channel.subCount[p]!);
+      else addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), channel.subCount[p]!);
+    }
+  } else if (ops === "paddr") {
+    for (let i = 0; i < t.fTouchedCount; i++) addPage(-1, t.fTouched[i]! * 4096, 4096, t.fSubCount.get(t.fTouched[i]!));
+  } else {
+    for (let i = 0; i < t.vTouchedCount; i++) {
+      const p = t.vTouched[i]!;
+      addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), t.vSubCount[p]!);
+    }
+  }
+  for (const s of snaps) {
+    const pid = targetPids[s.targetId] ?? null;
+    const asid = pid === null ? -1 : (m.spaceOf(pid)?.asid ?? -2);
+    for (const r of s.regions) {
+      const rate = Math.min(1, r.nrAccesses / samples);
+      for (let k = 0; k < segs.length; k++) if (segs[k]!.asid === asid) axis.spread(k, r.start, r.end, rate, dAcc, dW);
+    }
+  }
+  // columns: truth = accessed bytes' rate over the column's bytes (untouched bytes count as 0)
+  const colBytes = axis.total / COLS;
+  for (let c = 0; c < COLS; c++) {
+    heat.truth.push(tAcc[c]! / colBytes);
+    heat.damon.push(dW[c]! > 0 ? dAcc[c]! / dW[c]! : NaN);
+  }
+  heat.t.push(snaps[0]?.endNs ?? 0);
+}
