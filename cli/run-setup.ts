@@ -17,6 +17,7 @@ import { defaultAttrs, validateAttrs, type DamonAttrs, type IntervalsGoal } from
 import type { Variant } from "../damon/aggregate.ts";
 import { createMonitor, type Monitor, type MonitorOptions, type OpsName, type PrimitiveParams } from "../damon/monitor.ts";
 import { parseProbe, type Probe } from "../damon/probes.ts";
+import { NumaRecorder, numaProbes } from "../damon/numa.ts";
 import { PRIMITIVES, type PrimitiveName } from "../damon/reports/buffer.ts";
 import { parseCpuList, parseTidList, type SampleFilter } from "../damon/reports/filters.ts";
 import { resolveWorkload } from "../workloads/registry.ts";
@@ -52,6 +53,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "sample-primitives": { type: "string", value: "page_table|page_fault", description: "damo: the sampling primitive (page_fault = use reports)" },
   probe: { type: "string", value: "NAME:FILTERS[@W]", description: "a data-attribute probe, e.g. anon:anon, cg2:memcg=2, ibs:ibs-reported (repeatable)", multiple: true },
   "max-probes": { type: "string", value: "N", description: "probe limit per context", default: "4" },
+  numa: { type: "boolean", description: "NUMA hit/miss monitoring: local/remote probes per CPU node and the truth (numa.json; see 'report numa')" },
 };
 
 export interface RunSetup {
@@ -63,6 +65,8 @@ export interface RunSetup {
   seed: number;
   /** Number of data-attribute probes (0 without attributes). */
   probes: number;
+  /** NUMA hit/miss recorder (--numa). */
+  numa: NumaRecorder | null;
   options: Record<string, unknown>;
 }
 
@@ -211,7 +215,14 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   machine.load(workload);
   const cpu = intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
   const mon = monitorOptionsFromArgs(spec, args, config.cpus.length);
+  const wantNuma = args.values.numa === true;
+  if (wantNuma) {
+    if (!mon.primitives!.some((p) => p !== "pte")) throw new UsageError(`${spec.name}: --numa needs a report-based primitive (fault, numa-hint, perf-mem or ibs): the Accessed bit cannot tell which CPU accessed`);
+    mon.probes = [...numaProbes(machine), ...(mon.probes ?? [])];
+    mon.maxProbes = Math.max(mon.maxProbes ?? 4, mon.probes.length);
+  }
   const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}), ...mon });
+  const numa = wantNuma ? new NumaRecorder(machine, monitor.ctx, attrs.sampleUs * 1000) : null;
   return {
     sched,
     machine,
@@ -220,6 +231,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
     durationNs,
     seed,
     probes: mon.probes?.length ?? 0,
+    numa,
     options: { ...args.values, workload: extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD },
   };
 }

@@ -1,7 +1,7 @@
 // `damon-sim report access|wss|heatmap OUTDIR|RECORD`: damo's reports over a run's record
 // (OUTDIR/damon.data, or any damo record file, compressed or not), with damo's option spellings.
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -11,12 +11,14 @@ import { accessReport, type SortKey } from "../../damon/report/access.ts";
 import { heatmapAscii, heatmapGrid, heatmapRanges, heatmapRaw } from "../../damon/report/heatmap.ts";
 import type { TemperatureWeights } from "../../damon/report/regions.ts";
 import { wssReport } from "../../damon/report/wss.ts";
+import { numaReport } from "../../damon/report/numa.ts";
+import type { NumaSnapshot } from "../../damon/numa.ts";
 import { writeHeatmapImage } from "../plot/heatmap-image.ts";
 
 const spec: CommandSpec = {
   name: "report",
-  summary: "Print damo-style reports of a run: the regions of each snapshot (access), working set size percentiles (wss), or an access heatmap (heatmap).",
-  usage: "access|wss|heatmap OUTDIR|RECORD [options]",
+  summary: "Print damo-style reports of a run: the regions of each snapshot (access), working set size percentiles (wss), an access heatmap (heatmap), or NUMA local/remote access per region (numa, for runs made with --numa).",
+  usage: "access|wss|heatmap|numa OUTDIR|RECORD [options]",
   positionals: { min: 2, max: 2 },
   options: {
     "raw-number": { type: "boolean", description: "print plain numbers (damo's --raw_number)" },
@@ -126,7 +128,15 @@ export const command: Command = {
   spec,
   async run(args) {
     const [kind, target] = args.positionals as [string, string];
-    if (kind !== "access" && kind !== "wss" && kind !== "heatmap") throw new UsageError(`report: unknown report '${kind}' (access, wss or heatmap)`);
+    if (kind !== "access" && kind !== "wss" && kind !== "heatmap" && kind !== "numa") throw new UsageError(`report: unknown report '${kind}' (access, wss, heatmap or numa)`);
+    if (kind === "numa") {
+      const p = join(target, "numa.json");
+      if (!existsSync(p)) throw new UsageError(`report: ${target} has no numa.json (run with --numa and a report-based primitive)`);
+      const snaps = (JSON.parse(readFileSync(p, "utf8")) as { snapshots: NumaSnapshot[] }).snapshots;
+      const idx = (args.values.snapshot as string[] | undefined)?.map(Number)[0] ?? -1;
+      process.stdout.write(numaReport(snaps, Number.isInteger(idx) ? idx : -1, args.values["raw-number"] === true));
+      return 0;
+    }
     const records = readRecordFile(recordPath(target));
     const text = kind === "access" ? access(records, args) : kind === "wss" ? wss(records, args) : await heatmap(records, args);
     process.stdout.write(text);

@@ -167,6 +167,7 @@ export const command: Command = {
     writeAtomic(join(outDir, "config.json"), JSON.stringify(describeRun(setup), null, 2) + "\n");
     writeAtomic(join(outDir, "stats.json"), JSON.stringify(stats.toJSON(), null, 2) + "\n");
     writeAtomic(join(outDir, "stats.txt"), stats.toStatsTxt());
+    if (setup.numa) writeAtomic(join(outDir, "numa.json"), JSON.stringify({ machine: setup.machine.config.name, nodes: setup.machine.config.nodes.length, snapshots: setup.numa.snapshots }) + "\n");
     if (!quiet) {
       process.stdout.write(
         [
