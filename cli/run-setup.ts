@@ -18,6 +18,7 @@ import type { Variant } from "../damon/aggregate.ts";
 import { createMonitor, type Monitor, type MonitorOptions, type OpsName, type PrimitiveParams } from "../damon/monitor.ts";
 import { parseProbe, type Probe } from "../damon/probes.ts";
 import { NumaRecorder, numaProbes } from "../damon/numa.ts";
+import { AttributeScorer } from "../damon/attribute-truth.ts";
 import { PRIMITIVES, type PrimitiveName } from "../damon/reports/buffer.ts";
 import { parseCpuList, parseTidList, type SampleFilter } from "../damon/reports/filters.ts";
 import { resolveWorkload } from "../workloads/registry.ts";
@@ -67,6 +68,8 @@ export interface RunSetup {
   probes: number;
   /** NUMA hit/miss recorder (--numa). */
   numa: NumaRecorder | null;
+  /** Scores probe estimates against the exact bytes with each attribute (when probes are set). */
+  attributes: AttributeScorer | null;
   options: Record<string, unknown>;
 }
 
@@ -223,6 +226,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   }
   const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}), ...mon });
   const numa = wantNuma ? new NumaRecorder(machine, monitor.ctx, attrs.sampleUs * 1000) : null;
+  const attributes = monitor.ctx.probes.length > 0 ? new AttributeScorer(machine, monitor.ctx) : null;
   return {
     sched,
     machine,
@@ -232,6 +236,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
     seed,
     probes: mon.probes?.length ?? 0,
     numa,
+    attributes,
     options: { ...args.values, workload: extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD },
   };
 }

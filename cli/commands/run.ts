@@ -122,6 +122,7 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     primitives: monitor.primitives,
     cpuTimeNs: Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, cpuTotal(k)])),
     reports: reportSummary(setup),
+    attributes: setup.attributes ? setup.attributes.summary(2) : null,
   };
 }
 
@@ -167,6 +168,7 @@ export const command: Command = {
     writeAtomic(join(outDir, "config.json"), JSON.stringify(describeRun(setup), null, 2) + "\n");
     writeAtomic(join(outDir, "stats.json"), JSON.stringify(stats.toJSON(), null, 2) + "\n");
     writeAtomic(join(outDir, "stats.txt"), stats.toStatsTxt());
+    if (setup.attributes) writeAtomic(join(outDir, "attributes.json"), JSON.stringify({ probes: setup.monitor.ctx.probes.map((p) => p.name), windows: setup.attributes.windows }) + "\n");
     if (setup.numa) writeAtomic(join(outDir, "numa.json"), JSON.stringify({ machine: setup.machine.config.name, nodes: setup.machine.config.nodes.length, snapshots: setup.numa.snapshots }) + "\n");
     if (!quiet) {
       process.stdout.write(
