@@ -5,6 +5,8 @@
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
+/** i * 2^-16 is i / 2^16 exactly (a multiplication instead of a division). */
+const INV_CHUNK = 1 / CHUNK;
 
 type TypedCtor<T> = new (n: number) => T;
 
@@ -13,7 +15,7 @@ class Chunked<T extends Int32Array | Uint8Array | Float64Array> {
   constructor(private readonly ctor: TypedCtor<T>, private readonly initial: number) {}
 
   get(i: number): number {
-    const c = this.chunks[Math.floor(i / CHUNK)];
+    const c = this.chunks[Math.floor(i * INV_CHUNK)];
     return c === undefined ? this.initial : c[i & MASK]!;
   }
 
@@ -28,7 +30,7 @@ class Chunked<T extends Int32Array | Uint8Array | Float64Array> {
 
   /** The chunk holding index i, allocated if needed (for tight loops over a range). */
   chunk(i: number): T {
-    const ci = Math.floor(i / CHUNK);
+    const ci = Math.floor(i * INV_CHUNK);
     let c = this.chunks[ci];
     if (c === undefined) {
       c = new this.ctor(CHUNK);

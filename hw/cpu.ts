@@ -44,6 +44,11 @@ export const CpuTime = {
 export const CPU_TIME_NAMES = ["user", "fault", "trap", "sampling", "scan", "kdamond", "migrate"] as const;
 
 const PAGE = 4096;
+// Page and line numbers are taken as Math.floor(x * 2^-k) rather than Math.floor(x / 2^k): scaling
+// by a power of two is exact for the non-negative integers below 2^53 used as addresses, so both
+// give the same number, and a multiplication is cheaper than a division.
+const INV_PAGE = 1 / PAGE;
+const INV_LINE = 1 / 64;
 
 export class Cpu extends Actor {
   readonly node: number;
@@ -243,7 +248,7 @@ export class Cpu extends Actor {
     const write = kind === AccessKind.WRITE || kind === AccessKind.MODIFY;
     const ifetch = kind === AccessKind.IFETCH;
     const asid = th.space.asid;
-    const vpn = Math.floor(addr / PAGE);
+    const vpn = Math.floor(addr * INV_PAGE);
     let pte: number;
     let pbase: number;
     let lat = 0;
@@ -288,8 +293,8 @@ export class Cpu extends Actor {
       this.dHuge = huge;
     }
     const paddr = pbase + (addr - vpn * PAGE);
-    const line = Math.floor(paddr / 64);
-    const lastLine = Math.floor((paddr + size - 1) / 64);
+    const line = Math.floor(paddr * INV_LINE);
+    const lastLine = Math.floor((paddr + size - 1) * INV_LINE);
     let clat = this.cacheAccess(line, write, ifetch);
     let source: number = this.cSource;
     let memNode = this.cNode;
@@ -308,7 +313,7 @@ export class Cpu extends Actor {
     const m = this.m;
     const truth = m.truth;
     if (truth !== null) {
-      const frame = Math.floor(pbase / PAGE);
+      const frame = Math.floor(pbase * INV_PAGE);
       if (kind === AccessKind.MODIFY) truth.record(pte, frame, false, this.clock);
       truth.record(pte, frame, write, this.clock);
     }
@@ -364,7 +369,8 @@ export class Cpu extends Actor {
       return l1.pte;
     }
     const hasHuge = th.space.hasHuge;
-    const key2 = tlbKey2m(asid, vpn);
+    // the 2 MiB key is needed only for address spaces with huge pages (or a walk finding one)
+    const key2 = hasHuge ? tlbKey2m(asid, vpn) : -1;
     const l1h = ifetch ? this.itlb : this.dtlbHuge;
     if (hasHuge && l1h.lookup(key2)) {
       this.tLat = 0;
@@ -410,7 +416,7 @@ export class Cpu extends Actor {
     if (write) flags |= PteFlag.DIRTY;
     ptes.flags[pte] = flags;
     const huge = (flags & PteFlag.HUGE) !== 0;
-    const key = huge ? key2 : key4;
+    const key = huge ? tlbKey2m(asid, vpn) : key4;
     const dirty = (flags & PteFlag.DIRTY) !== 0;
     this.stlb.insert(key, pte, dirty);
     (huge ? l1h : l1).insert(key, pte, dirty);
@@ -448,7 +454,7 @@ export class Cpu extends Actor {
     }
     if (this.llc.victimDirty) this.writeBackToMemory(this.llc.victimLine);
     const m = this.m;
-    const memNode = m.memory.nodeOf(Math.floor(line / 64));
+    const memNode = m.memory.nodeOf(Math.floor(line * INV_LINE));
     this.cNode = memNode;
     this.cSource = memNode === this.node ? DataSource.LOCAL_DRAM : m.farNode[memNode] === 1 ? DataSource.FAR_MEMORY : DataSource.REMOTE_DRAM;
     return this.memLat[memNode]! + m.memory.nodes[memNode]!.transfer(this.clock, 64, false);
@@ -465,6 +471,6 @@ export class Cpu extends Actor {
 
   private writeBackToMemory(line: number): void {
     const m = this.m;
-    m.memory.nodes[m.memory.nodeOf(Math.floor(line / 64))]!.transfer(this.clock, 64, true);
+    m.memory.nodes[m.memory.nodeOf(Math.floor(line * INV_LINE))]!.transfer(this.clock, 64, true);
   }
 }

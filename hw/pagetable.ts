@@ -105,7 +105,8 @@ export class PteStore {
 const EMPTY = -1;
 
 export const pageKey4k = (vpn: number): number => vpn * 2;
-export const pageKey2m = (vpn: number): number => (vpn - (vpn % 512)) * 2 + 1;
+/** (Math.trunc(vpn / 512) * 512 is vpn - vpn % 512 for every integer vpn: scaling by 2^9 is exact.) */
+export const pageKey2m = (vpn: number): number => Math.trunc(vpn * (1 / 512)) * 512 * 2 + 1;
 
 /** One address space's map from page key to PTE slot. */
 export class PageTable {
@@ -172,7 +173,7 @@ export class PageTable {
 
 function hashKey(key: number): number {
   const lo = key >>> 0;
-  const hi = Math.floor(key / 4294967296) >>> 0;
+  const hi = Math.floor(key * 2 ** -32) >>> 0; // key / 2^32 exactly
   let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);

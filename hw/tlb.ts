@@ -1,128 +1,113 @@
-// A set-associative TLB with true LRU (MRU-first ways), keyed by a page key that folds the address
-// space id and the virtual page number together (see tlbKey4k/tlbKey2m). Each entry caches the PTE
-// slot it translates through and whether the entry is "dirty" (a write went through it, so the PTE
-// Dirty bit is known to be set). Like the hardware, the TLB is not coherent with the page table:
+// A set-associative TLB with true LRU, keyed by a page key that folds the address space id and the
+// virtual page number together (see tlbKey4k/tlbKey2m). Each entry caches the PTE slot it
+// translates through and whether the entry is "dirty" (a write went through it, so the PTE Dirty
+// bit is known to be set). Like the hardware, the TLB is not coherent with the page table:
 // changing a PTE does not touch TLB entries until someone invalidates them.
+// The entries live in a WaySets (hw/cache.ts): fingerprinted keys, a dirty bit and the PTE slot per
+// entry, and a recency list per set, so lookups, inserts and evictions move nothing.
 
 import { SimError } from "../sim/errors.ts";
 import { isPowerOfTwo } from "../sim/units.ts";
+import { EMPTY_FP, WaySets } from "./cache.ts";
 import type { TlbConfig } from "./config.ts";
 
 const EMPTY = -1;
 const ASID_SHIFT = 2 ** 36;
+const TWO_POW_MINUS_32 = 2 ** -32;
 
 /** Key of a 4 KiB translation: (asid, vpn) -> even number < 2^53 (asid < 2^16, vpn < 2^36). */
 export const tlbKey4k = (asid: number, vpn: number): number => (asid * ASID_SHIFT + vpn) * 2;
-/** Key of a 2 MiB translation: the 2 MiB-aligned vpn, odd so it never equals a 4 KiB key. */
-export const tlbKey2m = (asid: number, vpn: number): number => (asid * ASID_SHIFT + (vpn - (vpn % 512))) * 2 + 1;
+/**
+ * Key of a 2 MiB translation: the 2 MiB-aligned vpn, odd so it never equals a 4 KiB key.
+ * (Math.trunc(vpn / 512) * 512 equals vpn - vpn % 512 for every integer vpn below 2^53, since
+ * scaling by a power of two is exact; it avoids a floating-point modulo.)
+ */
+export const tlbKey2m = (asid: number, vpn: number): number => (asid * ASID_SHIFT + Math.trunc(vpn * (1 / 512)) * 512) * 2 + 1;
+
+/** 7-bit fingerprint of a key, mixing its low and high 32-bit halves (the asid is in the high half). */
+const fingerprint = (key: number): number => Math.imul((key | 0) ^ ((key * TWO_POW_MINUS_32) | 0), 0x9e3779b1) >>> 25;
 
 export class Tlb {
   readonly sets: number;
   readonly assoc: number;
   private readonly setMask: number;
-  private readonly keys: Float64Array;
-  private readonly ptes: Int32Array;
-  private readonly dirty: Uint8Array;
+  /** Keys, dirty bits, one extra word per entry (the PTE slot) and recency lists. */
+  private readonly ways: WaySets;
   hits = 0;
   misses = 0;
   /** After a successful lookup(): the entry's PTE slot and dirty flag. */
   pte = -1;
   entryDirty = false;
+  /** A key known to be absent: the last one lookup() missed, until it is inserted. */
+  private absentKey = -1;
 
   constructor(cfg: TlbConfig, readonly name = "tlb") {
     this.assoc = cfg.assoc;
     this.sets = cfg.entries / cfg.assoc;
     if (!Number.isInteger(this.sets) || !isPowerOfTwo(this.sets)) throw new SimError(`${name}: entries / assoc must be a power of two`);
     this.setMask = this.sets - 1;
-    this.keys = new Float64Array(cfg.entries).fill(EMPTY);
-    this.ptes = new Int32Array(cfg.entries);
-    this.dirty = new Uint8Array(cfg.entries);
+    this.ways = new WaySets(this.sets, this.assoc, true, 1);
   }
 
-  private setBase(key: number): number {
+  private setOf(key: number): number {
     // keys are (x * 2 [+ 1]): drop the kind bit so consecutive pages spread over sets
-    return ((Math.floor(key / 2) >>> 0) & this.setMask) * this.assoc;
+    // (key * 0.5 is key / 2 exactly)
+    return (Math.floor(key * 0.5) >>> 0) & this.setMask;
   }
 
-  /** Looks up a key; on a hit moves it to MRU, fills pte/entryDirty and returns true. */
+  /** Looks up a key; on a hit makes it the most recently used, fills pte/entryDirty and returns true. */
   lookup(key: number): boolean {
-    const base = this.setBase(key);
-    const keys = this.keys;
-    const a = this.assoc;
-    for (let w = 0; w < a; w++) {
-      if (keys[base + w] === key) {
-        const p = this.ptes[base + w]!;
-        const d = this.dirty[base + w]!;
-        for (let k = w; k > 0; k--) {
-          keys[base + k] = keys[base + k - 1]!;
-          this.ptes[base + k] = this.ptes[base + k - 1]!;
-          this.dirty[base + k] = this.dirty[base + k - 1]!;
-        }
-        keys[base] = key;
-        this.ptes[base] = p;
-        this.dirty[base] = d;
-        this.pte = p;
-        this.entryDirty = d === 1;
-        this.hits++;
-        return true;
-      }
+    const set = this.setOf(key);
+    const ws = this.ways;
+    const w = ws.lruLookup(set, key, fingerprint(key));
+    if (w < 0) {
+      this.misses++;
+      this.absentKey = key;
+      return false;
     }
-    this.misses++;
-    return false;
+    this.pte = ws.extraWord(set, w, 0);
+    this.entryDirty = ws.dirty(set, w);
+    this.hits++;
+    return true;
   }
 
-  /** Inserts a translation as MRU, evicting the LRU entry of its set. */
+  /** Inserts a translation as the most recently used, evicting the least recently used entry of its set. */
   insert(key: number, pte: number, dirty: boolean): void {
-    const base = this.setBase(key);
-    const keys = this.keys;
-    // an existing entry for the key (possible after a shootdown race in callers) is replaced
-    let w = this.assoc - 1;
-    for (let i = 0; i < this.assoc; i++) {
-      if (keys[base + i] === key) {
-        w = i;
-        break;
-      }
-    }
-    for (let k = w; k > 0; k--) {
-      keys[base + k] = keys[base + k - 1]!;
-      this.ptes[base + k] = this.ptes[base + k - 1]!;
-      this.dirty[base + k] = this.dirty[base + k - 1]!;
-    }
-    keys[base] = key;
-    this.ptes[base] = pte;
-    this.dirty[base] = dirty ? 1 : 0;
+    const set = this.setOf(key);
+    const fp = fingerprint(key);
+    // an existing entry for the key (possible after a shootdown race in callers) is replaced;
+    // a key that lookup() just missed cannot be there (nothing but insert adds keys)
+    let present = -1;
+    if (key === this.absentKey) this.absentKey = -1;
+    else present = this.ways.find(set, key, fp);
+    this.ways.lruInsert(set, key, fp, dirty, pte, present);
   }
 
-  /** Marks the MRU entry of key's set dirty if it is `key` (called right after a hit or insert). */
+  /** Marks key's entry dirty if it is the most recently used of its set (called right after a hit or insert). */
   setDirtyMru(key: number): void {
-    const base = this.setBase(key);
-    if (this.keys[base] === key) this.dirty[base] = 1;
+    const set = this.setOf(key);
+    const ws = this.ways;
+    const w = ws.newest(set);
+    if (ws.key(set, w) === key) ws.setDirty(set, w, true);
   }
 
   /** Drops one translation. Returns whether it was present. */
   invalidate(key: number): boolean {
-    const base = this.setBase(key);
-    for (let w = 0; w < this.assoc; w++) {
-      if (this.keys[base + w] === key) {
-        for (let k = w; k < this.assoc - 1; k++) {
-          this.keys[base + k] = this.keys[base + k + 1]!;
-          this.ptes[base + k] = this.ptes[base + k + 1]!;
-          this.dirty[base + k] = this.dirty[base + k + 1]!;
-        }
-        this.keys[base + this.assoc - 1] = EMPTY;
-        return true;
-      }
-    }
-    return false;
+    const set = this.setOf(key);
+    const ws = this.ways;
+    const w = ws.find(set, key, fingerprint(key));
+    if (w < 0) return false;
+    ws.setKey(set, w, EMPTY, EMPTY_FP);
+    ws.setDirty(set, w, false);
+    ws.demote(set, w);
+    return true;
   }
 
   contains(key: number): boolean {
-    const base = this.setBase(key);
-    for (let w = 0; w < this.assoc; w++) if (this.keys[base + w] === key) return true;
-    return false;
+    return this.ways.find(this.setOf(key), key, fingerprint(key)) >= 0;
   }
 
   flush(): void {
-    this.keys.fill(EMPTY);
+    this.ways.clear();
   }
 }

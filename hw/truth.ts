@@ -49,6 +49,11 @@ export class GroundTruth {
   windowStart = 0;
   windowIndex = 0;
   private readonly listeners: TruthListener[] = [];
+  // Sub-window of the last record(): every t in [subLo, subHi) has Math.floor(t / subWindowNs)
+  // === subK (bounds from firstAtLeast), so most accesses skip the division.
+  private subK = 0;
+  private subLo = 0;
+  private subHi = 0;
 
   constructor(opts: TruthOptions) {
     this.windowNs = checkTime(opts.windowNs, "truth window");
@@ -91,7 +96,7 @@ export class GroundTruth {
 
   /** Records one access (hot path). `frame` is the 4 KiB frame touched; `t` the CPU clock. */
   record(pte: number, frame: number, write: boolean, t: number): void {
-    const sub = Math.floor(t / this.subWindowNs);
+    const sub = t >= this.subLo && t < this.subHi ? this.subK : this.enterSubWindow(t);
     const r = this.vReads[pte]!, w = this.vWrites[pte]!;
     if (r + w === 0) this.touchV(pte);
     if (write) this.vWrites[pte] = w + 1;
@@ -101,6 +106,22 @@ export class GroundTruth {
       this.vSubCount[pte]!++;
     }
     if (this.frames) this.recordFrame(frame, write, sub);
+  }
+
+  /** Math.floor(t / subWindowNs), remembering the range of times that give the same answer. */
+  private enterSubWindow(t: number): number {
+    const s = this.subWindowNs;
+    const k = Math.floor(t / s);
+    this.subK = k;
+    const lo = firstAtLeast(k, s);
+    const hi = firstAtLeast(k + 1, s);
+    if (lo <= t && t < hi) {
+      this.subLo = lo;
+      this.subHi = hi;
+    } else {
+      this.subLo = this.subHi = 0; // a negative t, or bounds not found: nothing cached
+    }
+    return k;
   }
 
   private recordFrame(frame: number, write: boolean, sub: number): void {
@@ -145,6 +166,34 @@ export class GroundTruth {
     this.windowStart = now;
     this.windowIndex++;
   }
+}
+
+const f64Scratch = new Float64Array(1);
+const i64Scratch = new BigInt64Array(f64Scratch.buffer);
+
+/** The next double above (dir 1) or below (dir -1) a positive finite x. */
+function nextDouble(x: number, dir: 1 | -1): number {
+  f64Scratch[0] = x;
+  i64Scratch[0] = i64Scratch[0]! + BigInt(dir);
+  return f64Scratch[0]!;
+}
+
+/**
+ * The smallest double x >= 0 with Math.floor(x / s) >= k (k >= 0, s > 0), or NaN if not found in a
+ * few steps. Correctly rounded division is monotonic in x, so Math.floor(t / s) === k exactly for
+ * every t in [firstAtLeast(k, s), firstAtLeast(k + 1, s)).
+ */
+export function firstAtLeast(k: number, s: number): number {
+  if (k <= 0) return 0;
+  let x = k * s; // within an ulp or so of the answer
+  for (let i = 0; i < 64 && Math.floor(x / s) < k; i++) x = nextDouble(x, 1);
+  if (Math.floor(x / s) < k) return NaN;
+  for (let i = 0; i < 64 && x > 0; i++) {
+    const y = nextDouble(x, -1);
+    if (Math.floor(y / s) < k) return x;
+    x = y;
+  }
+  return NaN;
 }
 
 function growF64(a: Float64Array, cap: number, fill: number): Float64Array<ArrayBuffer> {
