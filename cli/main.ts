@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, Entry> = {
   report: { summary: "report access|wss|heatmap of a run's record, as damo does", load: async () => (await import("./commands/report.ts")).command },
   stat: { summary: "run a workload under DAMON_STAT and print its bandwidth estimate and idle percentiles", load: async () => (await import("./commands/stat.ts")).command },
   compare: { summary: "compare access check primitives: accuracy vs ground truth and overhead, with a report", load: async () => (await import("./commands/compare.ts")).command },
+  check: { summary: "run regression cases over recorded traces and report what moved (--bless to accept)", load: async () => (await import("./commands/check.ts")).command },
   // @commands-end (add new subcommands just above this line)
 };
 
