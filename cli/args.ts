@@ -109,7 +109,8 @@ export function formatHelp(spec: CommandSpec): string {
   rows.push(["-h, --help", "show this help"]);
   const width = Math.min(34, Math.max(...rows.map((r) => r[0].length)) + 2);
   lines.push("options:");
-  for (const [flag, desc] of rows) lines.push(`  ${flag.padEnd(width)}${desc}`);
+  // a flag wider than the column gets its description on the next line, aligned
+  for (const [flag, desc] of rows) lines.push(flag.length + 2 > width ? `  ${flag}\n  ${" ".repeat(width)}${desc}` : `  ${flag.padEnd(width)}${desc}`);
   if (spec.details) lines.push("", spec.details.trimEnd());
   return lines.join("\n") + "\n";
 }

@@ -1,4 +1,4 @@
-// `damon-sim report access|wss|heatmap OUTDIR|RECORD`: damo's reports over a run's record
+// `damon-sim report access|wss|heatmap|numa OUTDIR|RECORD`: damo's reports over a run's record
 // (OUTDIR/damon.data, or any damo record file, compressed or not), with damo's option spellings.
 
 import { existsSync, readFileSync, statSync } from "node:fs";

@@ -62,7 +62,7 @@ function segmentsOf(m: Machine, ops: "vaddr" | "paddr"): HeatmapRows["segments"]
     .sort((a, b) => a.asid - b.asid || a.start - b.start);
 }
 
-class Axis {
+export class Axis {
   readonly cum: number[] = [];
   readonly total: number;
   constructor(readonly segs: HeatmapRows["segments"]) {
@@ -79,14 +79,17 @@ class Axis {
     const a = Math.max(lo, s.start), b = Math.min(hi, s.end);
     if (b <= a) return;
     const colBytes = this.total / COLS;
-    let x = this.cum[k]! + (a - s.start);
-    const end = this.cum[k]! + (b - s.start);
-    while (x < end) {
-      const c = Math.min(COLS - 1, Math.floor(x / colBytes));
-      const next = Math.min(end, (c + 1) * colBytes);
-      acc[c]! += value * (next - x);
-      w[c]! += next - x;
-      x = next > x ? next : end;
+    const x0 = this.cum[k]! + (a - s.start);
+    const x1 = this.cum[k]! + (b - s.start);
+    // every column the span touches gets its overlap (column edges are fractional: no stepping
+    // from edge to edge, which rounding could stall)
+    const c0 = Math.min(COLS - 1, Math.floor(x0 / colBytes)), c1 = Math.min(COLS - 1, Math.floor(x1 / colBytes));
+    for (let c = c0; c <= c1; c++) {
+      const lo = c === 0 ? 0 : c * colBytes, hi = c === COLS - 1 ? this.total : (c + 1) * colBytes;
+      const bytes = Math.min(x1, hi) - Math.max(x0, lo);
+      if (bytes <= 0) continue;
+      acc[c]! += value * bytes;
+      w[c]! += bytes;
     }
   }
 }

@@ -45,6 +45,28 @@ describe("damon-sim CLI", () => {
     expect(r.stderr).toMatch(/--duration.*unknown time unit/);
   });
 
+  it("every command's help keeps each flag apart from its description", () => {
+    const names = [...runCli(["--help"]).stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1]!);
+    expect(names).toContain("compare");
+    for (const name of names) {
+      const r = runCli([name, "--help"]);
+      expect(r.status, name).toBe(0);
+      const optionLines = r.stdout.split("\n").filter((l) => /^ {2}(-\w, | {4})--/.test(l));
+      expect(optionLines.length, name).toBeGreaterThan(0);
+      // descriptions start in one column, after at least two spaces; a wider flag stands alone
+      // on its line and its description follows on the next line, in that column
+      const col = r.stdout.split("\n").find((l) => l.includes("--help"))!.indexOf("show this help");
+      expect(col, name).toBeGreaterThan(10);
+      const lines = r.stdout.split("\n");
+      for (const l of optionLines) {
+        const next = lines[lines.indexOf(l) + 1] ?? "";
+        const wrapped = next.slice(0, col) === " ".repeat(col) && /\S/.test(next.charAt(col));
+        if (wrapped) expect(l, `${name}: ${l}`).toMatch(/^ {2}(-\w, | {4})--[\w-]+( \S+)*$/);
+        else expect(l.slice(col - 2, col + 1), `${name}: ${l}`).toMatch(/^ {2}\S$/);
+      }
+    }
+  }, 60_000);
+
   it("subcommand --help prints the options", () => {
     const r = runCli(["demo", "--help"]);
     expect(r.status).toBe(0);
