@@ -122,16 +122,27 @@ const yes = (v: string, opt: string): boolean => {
   throw new UsageError(`--${opt} takes y or n, got '${v}'`);
 };
 
+const PERF_LIMITS = ["maxSampleRate", "cpuTimeMaxPercent", "tickNs"];
+/** The parameters each primitive takes (its options in hw/primitives/), for --param. */
+export const PRIMITIVE_PARAM_KEYS: Readonly<Record<string, readonly string[]>> = {
+  "perf-mem": ["loads", "stores", "ldlat", "loadPeriod", "storePeriod", "sampleCostNs", ...PERF_LIMITS],
+  ibs: ["period", "l3MissOnly", "nmiCostNs", ...PERF_LIMITS],
+  "numa-hint": ["migrate", "scanDelayMs", "scanPeriodMinMs", "scanPeriodMaxMs", "scanSizeMb", "tickNs", "pteUpdateNs", "localFlushNs", "hintFaultNs", "adaptPeriod"],
+  fault: ["handlerNs"],
+};
+
 /** Parses "prim.key=value" parameters into per-primitive option objects. */
 export function parsePrimitiveParams(list: readonly string[]): PrimitiveParams {
   const out: Record<string, Record<string, number | boolean>> = {};
   const aliases: Record<string, string> = { "perf-mem.period": "loadPeriod", "perf-mem.load-period": "loadPeriod", "perf-mem.store-period": "storePeriod", "numa-hint.scan-size-mb": "scanSizeMb" };
   for (const item of list) {
-    const m = /^([a-z-]+)\.([A-Za-z-]+)=(.+)$/.exec(item.trim());
+    const m = /^([a-z-]+)\.([A-Za-z][A-Za-z0-9-]*)=(.+)$/.exec(item.trim());
     if (!m) throw new UsageError(`--param needs PRIMITIVE.KEY=VALUE (e.g. ibs.period=4096), got '${item}'`);
     const [, prim, rawKey, rawVal] = m as unknown as [string, string, string, string];
-    if (!["perf-mem", "ibs", "numa-hint", "fault"].includes(prim)) throw new UsageError(`--param: unknown primitive '${prim}' (perf-mem, ibs, numa-hint, fault)`);
+    const known = PRIMITIVE_PARAM_KEYS[prim];
+    if (!known) throw new UsageError(`--param: unknown primitive '${prim}' (${Object.keys(PRIMITIVE_PARAM_KEYS).join(", ")})`);
     const key = aliases[`${prim}.${rawKey}`] ?? rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!known.includes(key)) throw new UsageError(`--param: ${prim} has no parameter '${rawKey}' (known: ${known.join(", ")})`);
     const val = rawVal === "true" ? true : rawVal === "false" ? false : Number(rawVal);
     if (typeof val === "number" && !Number.isFinite(val)) throw new UsageError(`--param ${prim}.${rawKey}: '${rawVal}' is not a number`);
     (out[prim] ??= {})[key] = val;

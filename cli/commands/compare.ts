@@ -16,9 +16,10 @@ import { runPool } from "../experiment/pool.ts";
 import { csv, resultsJson, rowsOf, table } from "../experiment/output.ts";
 import { SCENARIOS, scenarioNames } from "../experiment/scenarios.ts";
 import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts";
-import { BASELINE, defaultExperiment, loadExperiment, variant, type ExperimentSpec } from "../experiment/spec.ts";
+import { BASELINE, defaultExperiment, loadExperiment, paramList, variant, type ExperimentSpec } from "../experiment/spec.ts";
 import { writeReport } from "../experiment/report.ts";
 import type { VariantResult } from "../experiment/variant.ts";
+import { parsePrimitiveParams } from "../run-setup.ts";
 
 const spec: CommandSpec = {
   name: "compare",
@@ -90,13 +91,22 @@ function applyOverrides(x: ExperimentSpec, args: ParsedArgs): void {
     x.ops = ops;
   }
   for (const p of (args.values.param as string[] | undefined) ?? []) {
-    const m = /^([a-z-]+\.[A-Za-z-]+)=(.+)$/.exec(p);
+    const m = /^([a-z-]+\.[A-Za-z][A-Za-z0-9-]*)=(.+)$/.exec(p);
     if (!m) throw new UsageError(`compare: --param needs PRIMITIVE.KEY=VALUE, got '${p}'`);
     const v = m[2] === "true" ? true : m[2] === "false" ? false : Number(m[2]);
     if (typeof v === "number" && !Number.isFinite(v)) throw new UsageError(`compare: --param ${m[1]}: '${m[2]}' is not a number`);
     for (const vr of x.variants) vr.params[m[1]!] = v;
   }
   if (args.values["no-baseline"] === true) x.variants = x.variants.filter((v) => v.monitor);
+  // check every variant's parameters here, so a typo fails at once rather than in each worker
+  for (const v of x.variants) {
+    try {
+      parsePrimitiveParams(paramList(v));
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(`compare: variant '${v.name}': ${e.message}`);
+      throw e;
+    }
+  }
   if (x.sampleUs <= 0 || x.aggrUs < x.sampleUs) throw new UsageError("compare: need 0 < --sample <= --aggr");
 }
 

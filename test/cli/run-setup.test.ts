@@ -1,0 +1,49 @@
+// --param parsing shared by run and compare: spellings, aliases and the errors a typo gets.
+
+import { describe, expect, it } from "vitest";
+import { parsePrimitiveParams, PRIMITIVE_PARAM_KEYS } from "../../cli/run-setup.ts";
+import { UsageError } from "../../sim/errors.ts";
+import { runCli } from "./helpers.ts";
+
+describe("--param PRIM.KEY=VALUE", () => {
+  it("accepts camelCase and dashed keys, aliases and booleans", () => {
+    const p = parsePrimitiveParams(["ibs.period=4096", "ibs.l3-miss-only=true", "perf-mem.period=500", "perf-mem.store-period=700", "numa-hint.scan-size-mb=64", "fault.handlerNs=800"]);
+    expect(p).toEqual({
+      ibs: { period: 4096, l3MissOnly: true },
+      "perf-mem": { loadPeriod: 500, storePeriod: 700 },
+      "numa-hint": { scanSizeMb: 64 },
+      fault: { handlerNs: 800 },
+    });
+  });
+
+  it("rejects unknown primitives, unknown keys, bad values and bad shapes, naming them", () => {
+    const cases: Array<[string, RegExp]> = [
+      ["foo.bar=1", /unknown primitive 'foo'/],
+      ["ibs.perod=4096", /ibs has no parameter 'perod'.*period/],
+      ["perf-mem.period=often", /perf-mem\.period: 'often' is not a number/],
+      ["ibs.period", /PRIMITIVE\.KEY=VALUE/],
+    ];
+    for (const [arg, msg] of cases) {
+      let err: unknown = null;
+      try {
+        parsePrimitiveParams([arg]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, arg).toBeInstanceOf(UsageError);
+      expect((err as Error).message, arg).toMatch(msg);
+    }
+  });
+
+  it("lists every primitive that reports through damon_report_access()", () => {
+    expect(Object.keys(PRIMITIVE_PARAM_KEYS).sort()).toEqual(["fault", "ibs", "numa-hint", "perf-mem"]);
+  });
+
+  it("a typo fails run and compare at once with exit 2", () => {
+    for (const cmd of [["run", "stairs"], ["compare", "stairs"]]) {
+      const r = runCli([...cmd, "--param", "ibs.perod=4096", "-q", "-o", "/nonexistent/never-written"]);
+      expect(r.status, cmd[0]).toBe(2);
+      expect(r.stderr, cmd[0]).toMatch(/no parameter 'perod'/);
+    }
+  }, 60_000);
+});
