@@ -14,7 +14,7 @@
 // Each figure is the median of 3 runs on fresh machines (2s-ddr5 preset).
 
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AccessBatch, AccessKind } from "../hw/batch.ts";
@@ -25,11 +25,10 @@ import type { ThreadProgram, Workload } from "../hw/program.ts";
 import { RngRoot } from "../sim/rng.ts";
 import { Scheduler } from "../sim/scheduler.ts";
 import { KiB, MiB } from "../sim/units.ts";
-import { LackeyParser } from "../workloads/lackey.ts";
 import { openTrace } from "../workloads/trace/reader.ts";
 import { traceWorkload } from "../workloads/trace/workload.ts";
-import { TraceWriter } from "../workloads/trace/writer.ts";
 import { median, round, timeMedian, type Benchmark, type BenchResult } from "./harness.ts";
+import { importLackey } from "./workloads-trace.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const ROWS = 2_000_000;
@@ -129,17 +128,7 @@ export function recordSortTrace(dir: string): string {
     closeSync(fd);
   }
   const dst = join(dir, "sort.dst");
-  const w = TraceWriter.create(dst, { source: "bench hw.path", tool: { name: "damon-sim-bench", version: "0" } }, { infer: { name: "sort" } });
-  const parser = new LackeyParser((b) => w.write(b), { file: log });
-  const lfd = openSync(log, "r");
-  const buf = new Uint8Array(1 << 20);
-  try {
-    for (let n = readSync(lfd, buf); n > 0; n = readSync(lfd, buf)) parser.feed(n === buf.length ? buf : buf.subarray(0, n));
-    parser.end();
-  } finally {
-    closeSync(lfd);
-  }
-  w.close();
+  importLackey(log, dst);
   rmSync(log);
   return dst;
 }

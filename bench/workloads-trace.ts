@@ -44,7 +44,7 @@ const sh = (script: string): { status: number | null; stdout: string } => {
 const q = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** Parses a Lackey log into a .dst file; returns the line count. */
-function importLackey(log: string, out: string, level: CompressionLevel = "auto"): number {
+export function importLackey(log: string, out: string, level: CompressionLevel = "auto"): number {
   const w = TraceWriter.create(out, HEADER, { level, infer: { name: "bench" } });
   const p = new LackeyParser((b) => w.write(b), { file: log });
   const fd = openSync(log, "r");

@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CaseSpec } from "./case.ts";
 import type { CaseResults } from "./results.ts";
+import { runLanes } from "../lanes.ts";
 
 export type CaseOutcome =
   | { status: "done"; results: CaseResults; wallMs: number }
@@ -80,15 +81,8 @@ export async function runCasesInWorkers(cases: readonly CaseSpec[], o: PoolOptio
       });
     });
 
-  let next = 0;
-  const lanes: Array<Promise<void>> = [];
-  for (let l = 0; l < jobs; l++) {
-    lanes.push((async () => {
-      while (!interrupted && next < cases.length) await runOne(next++);
-    })());
-  }
   try {
-    await Promise.all(lanes);
+    await runLanes(cases.length, jobs, () => interrupted, runOne);
   } finally {
     process.removeListener("SIGINT", onSig);
   }

@@ -10,7 +10,7 @@ import type { Command } from "../command.ts";
 import { Progress } from "../progress.ts";
 import { UsageError } from "../../sim/errors.ts";
 import { Stats } from "../../sim/stats.ts";
-import { formatDuration, parseDuration, SEC } from "../../sim/time.ts";
+import { formatDuration, SEC } from "../../sim/time.ts";
 import { formatSize } from "../../sim/units.ts";
 import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
 import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";

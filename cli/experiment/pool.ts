@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import { SimError } from "../../sim/errors.ts";
 import type { ExperimentSpec, VariantSpec } from "./spec.ts";
 import type { VariantResult } from "./variant.ts";
+import { runLanes } from "../lanes.ts";
 
 export interface PoolOutcome {
   results: Array<VariantResult | null>;
@@ -62,7 +63,6 @@ export async function runPool(x: ExperimentSpec, variants: VariantSpec[], o: { j
     for (const w of running) void w.terminate();
   };
   process.once("SIGINT", onSig);
-  let next = 0;
   const entry = new URL("./worker-entry.mjs", import.meta.url);
   const runOne = (i: number): Promise<void> =>
     new Promise((resolve) => {
@@ -84,14 +84,8 @@ export async function runPool(x: ExperimentSpec, variants: VariantSpec[], o: { j
         resolve();
       });
     });
-  const lanes: Promise<void>[] = [];
-  for (let l = 0; l < jobs; l++) {
-    lanes.push((async () => {
-      while (!interrupted && next < variants.length) await runOne(next++);
-    })());
-  }
   try {
-    await Promise.all(lanes);
+    await runLanes(variants.length, jobs, () => interrupted, runOne);
   } finally {
     board.finish();
     process.removeListener("SIGINT", onSig);

@@ -95,7 +95,7 @@ describe("DAMON regions invariants", () => {
 describe("DAMON finds what the workload does", () => {
   it("hot/cold: the hot area is found within a few aggregations, boundaries within 10%", () => {
     const { wl, areas } = twoAreaWorkload((a) => {
-      const hot = a.get("hot")!, cold = a.get("cold")!;
+      const hot = a.get("hot")!;
       return () => [hot.start, hot.end];
     });
     void areas;
