@@ -3,6 +3,7 @@
 // damo record (zlib JSON list that damo's rules accept) and reports it in damo's formats.
 
 import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ import { readRecordFile } from "../../damon/record.ts";
 import { parseWorkloadSpec, specWorkload } from "../../workloads/spec.ts";
 import { MS } from "../../sim/time.ts";
 import { makeMachine } from "../hw/helpers.ts";
-import { runCli } from "../cli/helpers.ts";
+import { BIN, runCli } from "../cli/helpers.ts";
 
 const AREAS = 5;
 const PHASE_MS = 200;
@@ -136,6 +137,12 @@ describe("damon-sim run and report", () => {
     expect(p.status).toBe(0);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe("PNG");
   }, 60_000);
+
+  it("a reader that stops early (| head) ends the report quietly", () => {
+    const r = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" report heatmap "${out}" --output raw --resol 2000,500 | head -n 1`], { encoding: "utf8" });
+    expect(r.stdout.split("\n")[0]).toMatch(/^\d+\t\d+\t/);
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+  });
 
   it("bad arguments exit 2 with a message; a missing record folder is named", () => {
     expect(runCli(["run", spec, "--ops", "kaddr", "-o", out]).status).toBe(2);
