@@ -125,6 +125,11 @@ export class AccuracyTracker {
     this.channel = o.channel ?? null;
     this.keepHotRanges = o.keepHotRanges ?? false;
     if (!m.truth) throw new Error("accuracy needs the machine's ground truth");
+    // the tracker closes the truth window at each aggregation, and rates are counted per sample
+    // interval: a window timer of the truth's own, or another sub-window, would skew every figure
+    if (m.truth.windowNs !== 0) throw new Error("accuracy needs a ground truth without a window timer (windowNs 0): the tracker closes windows at aggregations");
+    const sub = this.channel ? this.channel.subWindowNs : m.truth.subWindowNs;
+    if (sub !== ctx.sampleNs) throw new Error(`accuracy needs truth counted per sample interval: sub-window ${sub} ns, sample interval ${ctx.sampleNs} ns`);
     ctx.onAggregation((_c, snaps) => this.evaluate(snaps));
   }
 

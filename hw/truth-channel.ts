@@ -29,7 +29,7 @@ export class TruthChannel implements AccessSampler {
   constructor(
     private readonly m: Machine,
     private readonly filter: ChannelFilter,
-    private readonly subWindowNs: number,
+    readonly subWindowNs: number,
     private readonly splitByNode = false,
   ) {
     this.cpuOk = new Uint8Array(m.cpus.length).fill(filter.cpus ? 0 : 1);

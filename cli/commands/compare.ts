@@ -29,14 +29,16 @@ const spec: CommandSpec = {
   options: {
     scenario: { type: "string", value: "NAME", description: "a built-in scenario (see --list-scenarios)" },
     "list-scenarios": { type: "boolean", description: "list the built-in scenarios" },
-    machine: { type: "string", value: "PRESET|FILE", description: "machine", default: "cxl-tier" },
+    // no declared defaults for the settings an experiment or scenario has its own of: a value the
+    // user gave, even one equal to the usual default, must override the experiment's
+    machine: { type: "string", value: "PRESET|FILE", description: "machine (default: cxl-tier, or the experiment's)" },
     primitives: { type: "string", value: "LIST", description: "one variant per primitive", default: "pte,fault,numa-hint,perf-mem,ibs" },
     param: { type: "string", value: "PRIM.KEY=V", description: "a primitive's parameter for every variant (repeatable)", multiple: true },
-    ops: { type: "string", value: "vaddr|paddr", description: "DAMON operations set", default: "vaddr" },
-    duration: { type: "string", value: "T", description: "simulated time per variant", default: "2.5s" },
-    seed: { type: "string", value: "N", description: "seed of the workload (the same for every variant)", default: "1" },
-    sample: { type: "string", value: "T", description: "sampling interval", default: "5ms" },
-    aggr: { type: "string", value: "T", description: "aggregation interval", default: "100ms" },
+    ops: { type: "string", value: "vaddr|paddr", description: "DAMON operations set (default: vaddr, or the experiment's)" },
+    duration: { type: "string", value: "T", description: "simulated time per variant (default: 3s, or the experiment's)" },
+    seed: { type: "string", value: "N", description: "seed of the workload, the same for every variant (default: 1, or the experiment's)" },
+    sample: { type: "string", value: "T", description: "sampling interval (default: 5ms, or the experiment's)" },
+    aggr: { type: "string", value: "T", description: "aggregation interval (default: 100ms, or the experiment's)" },
     jobs: { type: "string", value: "N", description: "worker threads (default: one per core)" },
     "no-baseline": { type: "boolean", description: "skip the unmonitored baseline (no slowdown figures)" },
     output: { type: "string", short: "o", value: "OUTDIR", description: "output folder", default: "out" },
@@ -79,7 +81,7 @@ function fromArgs(args: ParsedArgs): ExperimentSpec {
 }
 
 function applyOverrides(x: ExperimentSpec, args: ParsedArgs): void {
-  const given = (k: string): boolean => args.values[k] !== undefined && args.values[k] !== spec.options[k]?.default;
+  const given = (k: string): boolean => args.values[k] !== undefined;
   if (given("machine")) x.machine = stringOpt(args, "machine")!;
   if (given("duration")) x.durationNs = parseDuration(stringOpt(args, "duration")!, "s", "--duration");
   if (given("seed")) x.seed = intOpt(spec, args, "seed")!;
