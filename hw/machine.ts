@@ -393,14 +393,11 @@ export class Machine {
   private invalidateFrameLines(frame: number, frames: number): void {
     const first = frame * 64;
     const last = (frame + frames) * 64;
-    for (let line = first; line < last; line++) {
-      for (const c of this.cpus) {
-        c.l1d.invalidate(line);
-        c.l1i.invalidate(line);
-        c.l2.invalidate(line);
-      }
-      for (const llc of this.llcs) llc?.invalidate(line);
-    }
+    // a cache that never missed never allocated a line (access() is its only way in): skip it
+    const used: Cache[] = [];
+    for (const c of this.cpus) for (const k of [c.l1d, c.l1i, c.l2]) if (k.misses > 0) used.push(k);
+    for (const llc of this.llcs) if (llc && llc.misses > 0) used.push(llc);
+    for (let line = first; line < last; line++) for (const k of used) k.invalidate(line);
   }
 
   /** Node of the memory backing a PTE. */
