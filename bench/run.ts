@@ -11,6 +11,7 @@ const MODULES: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import("./hw-path.ts"),
   () => import("./damon-kdamond.ts"),
   () => import("./hw-primitives.ts"),
+  () => import("./damon-reports.ts"),
   // @benchmarks-end (add new benchmark modules just above this line)
 ];
 
