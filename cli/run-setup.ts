@@ -193,6 +193,15 @@ export function monitorOptionsFromArgs(spec: CommandSpec, args: ParsedArgs, nCpu
       throw new UsageError(`${spec.name}: ${(e as Error).message}`);
     }
   });
+  // a probe whose evidence no enabled primitive can give would read 0 for the whole run
+  const reporting = primitives.filter((p) => p !== "pte");
+  for (const pr of probes) {
+    for (const f of pr.filters) {
+      const from = /^(fault|numa-hint|perf-mem|ibs)-reported$/.exec(f.type)?.[1];
+      if (from !== undefined && !primitives.includes(from as PrimitiveName)) throw new UsageError(`${spec.name}: probe '${pr.name}' uses '${f.type}', but ${from} is not among --primitives (${primitives.join(",")})`);
+      if ((f.type === "written" || f.type === "cpus") && reporting.length === 0) throw new UsageError(`${spec.name}: probe '${pr.name}' uses '${f.type}', which only reports carry (fault, numa-hint, perf-mem or ibs): the Accessed bit tells neither who accessed nor whether it was a write`);
+    }
+  }
   return {
     primitives,
     buffer,

@@ -46,4 +46,13 @@ describe("--param PRIM.KEY=VALUE", () => {
       expect(r.stderr, cmd[0]).toMatch(/no parameter 'perod'/);
     }
   }, 60_000);
+
+  it("a probe whose evidence no enabled primitive gives is refused, naming both", () => {
+    const written = runCli(["run", "stairs", "--probe", "w:written", "-q", "-o", "/nonexistent/never-written"]);
+    expect(written.status).toBe(2);
+    expect(written.stderr).toMatch(/probe 'w' uses 'written', which only reports carry/);
+    const ibs = runCli(["run", "stairs", "--primitives", "pte,fault", "--probe", "i:ibs-reported", "-q", "-o", "/nonexistent/never-written"]);
+    expect(ibs.status).toBe(2);
+    expect(ibs.stderr).toMatch(/probe 'i' uses 'ibs-reported', but ibs is not among --primitives \(pte,fault\)/);
+  }, 60_000);
 });
