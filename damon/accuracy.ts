@@ -253,6 +253,11 @@ export class AccuracyTracker {
     this.trackPhases(hotIds, w);
     this.channel?.closeWindow();
     this.m.truth!.closeWindow(this.ctx.now);
+    // intervals auto-tuning re-tunes the sample interval just before the snapshot: the window
+    // just scored was counted with the old interval, the next one is counted with the new one
+    const sample = this.ctx.sampleNs;
+    if (this.m.truth!.subWindowNs !== sample) this.m.truth!.setSubWindow(sample);
+    if (this.channel && this.channel.subWindowNs !== sample) this.channel.subWindowNs = sample;
   }
 
   private trackPhases(hot: Set<number>, w: WindowAccuracy): void {

@@ -29,7 +29,8 @@ export class TruthChannel implements AccessSampler {
   constructor(
     private readonly m: Machine,
     private readonly filter: ChannelFilter,
-    readonly subWindowNs: number,
+    /** DAMON's sample interval; changed between windows only (after closeWindow). */
+    public subWindowNs: number,
     private readonly splitByNode = false,
   ) {
     this.cpuOk = new Uint8Array(m.cpus.length).fill(filter.cpus ? 0 : 1);

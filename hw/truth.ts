@@ -25,7 +25,8 @@ export type TruthListener = (truth: GroundTruth, windowStart: number, windowEnd:
 
 export class GroundTruth {
   readonly windowNs: number;
-  readonly subWindowNs: number;
+  /** Length of a sub-window (DAMON's sample interval); change it only between windows (setSubWindow). */
+  subWindowNs: number;
   readonly frames: boolean;
   // per PTE slot, current window
   vReads = new Float64Array(1024);
@@ -106,6 +107,18 @@ export class GroundTruth {
       this.vSubCount[pte]!++;
     }
     if (this.frames) this.recordFrame(frame, write, sub);
+  }
+
+  /**
+   * Changes the sub-window length (when DAMON re-tunes its sample interval). Call it right after
+   * closeWindow(): sub-window indexes are only compared within a window, so the new scale starts
+   * clean with the next window.
+   */
+  setSubWindow(ns: number): void {
+    const s = checkTime(ns, "truth sub-window");
+    if (s <= 0) throw new SimError("truth sub-window must be positive");
+    this.subWindowNs = s;
+    this.subLo = this.subHi = 0;
   }
 
   /** Math.floor(t / subWindowNs), remembering the range of times that give the same answer. */

@@ -642,3 +642,29 @@ describe("AccuracyTracker refuses a truth it cannot score against", () => {
     expect(() => new AccuracyTracker(right, createMonitor(right, { ops: "paddr", attrs }).ctx)).not.toThrow();
   });
 });
+
+describe("AccuracyTracker under intervals auto-tuning", () => {
+  it("the truth is counted per the sample interval in force in each window", () => {
+    const { m, sched } = makeMachine("tiny", { truth: { windowNs: 0, subWindowNs: 1_000_000, frames: false } }, 3);
+    m.load(resolveWorkload("stairs"));
+    const attrs = { ...defaultAttrs(), sampleUs: 1000, aggrUs: 10_000, minNrRegions: 10, maxNrRegions: 200, intervalsGoal: { accessBp: 400, aggrs: 2, minSampleUs: 250, maxSampleUs: 8000 } };
+    const mon = createMonitor(m, { ops: "vaddr", attrs });
+    const seen: Array<[number, number]> = []; // [sample interval of the snapshot, truth sub-window while it was counted]
+    let sub = m.truth!.subWindowNs;
+    mon.ctx.onAggregation((_c, snaps: Snapshot[]) => {
+      seen.push([snaps[0]!.sampleUs * 1000, sub]);
+    });
+    const tracker = new AccuracyTracker(m, mon.ctx);
+    mon.ctx.onAggregation(() => {
+      sub = m.truth!.subWindowNs; // after the tracker: what the next window is counted with
+    });
+    mon.kdamond.start();
+    sched.run(150_000_000);
+    expect(tracker.windows.length).toBeGreaterThan(5);
+    const intervals = new Set(seen.map(([s]) => s));
+    expect(intervals.size).toBeGreaterThan(1); // the tuning did move the sample interval
+    // a snapshot reports the interval tuned at its end; the window was counted with the interval
+    // in force before that, which is the previous snapshot's
+    for (let i = 1; i < seen.length; i++) expect(seen[i]![1], `window ${i}`).toBe(seen[i - 1]![0]);
+  }, 60_000);
+});
