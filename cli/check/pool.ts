@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CaseSpec } from "./case.ts";
 import type { CaseResults } from "./results.ts";
-import { runLanes } from "../lanes.ts";
+import { WorkerLanes } from "../lanes.ts";
 
 export type CaseOutcome =
   | { status: "done"; results: CaseResults; wallMs: number }
@@ -31,13 +31,7 @@ export interface PoolResult {
 export async function runCasesInWorkers(cases: readonly CaseSpec[], o: PoolOptions): Promise<PoolResult> {
   const outcomes: Array<CaseOutcome | null> = cases.map(() => null);
   const jobs = Math.max(1, Math.min(o.jobs ?? availableParallelism(), cases.length));
-  const running = new Set<Worker>();
-  let interrupted = false;
-  const onSig = (): void => {
-    interrupted = true;
-    for (const w of running) void w.terminate();
-  };
-  process.once("SIGINT", onSig);
+  const lanes = new WorkerLanes();
   const entry = new URL("./worker-entry.mjs", import.meta.url);
   const debug = process.env.DAMON_SIM_DEBUG !== undefined;
 
@@ -49,8 +43,7 @@ export async function runCasesInWorkers(cases: readonly CaseSpec[], o: PoolOptio
       let result: CaseResults | null = null;
       let error: string | null = null;
       let timedOut = false;
-      const w = new Worker(entry, { workerData: { spec: c } });
-      running.add(w);
+      const w = lanes.track(new Worker(entry, { workerData: { spec: c } }));
       const timer = setTimeout(() => {
         timedOut = true;
         void w.terminate();
@@ -67,13 +60,12 @@ export async function runCasesInWorkers(cases: readonly CaseSpec[], o: PoolOptio
       });
       w.on("exit", (code) => {
         clearTimeout(timer);
-        running.delete(w);
         const wallMs = performance.now() - t0;
         let out: CaseOutcome;
         if (result !== null) out = { status: "done", results: result, wallMs };
         else if (timedOut) out = { status: "timeout", timeoutMs, wallMs };
-        else out = { status: "crashed", error: error ?? (interrupted ? "interrupted" : `worker exited with code ${code} without a result`), wallMs };
-        if (!interrupted) {
+        else out = { status: "crashed", error: error ?? (lanes.interrupted ? "interrupted" : `worker exited with code ${code} without a result`), wallMs };
+        if (!lanes.interrupted) {
           outcomes[i] = out;
           o.onDone?.(i, out);
         }
@@ -81,10 +73,6 @@ export async function runCasesInWorkers(cases: readonly CaseSpec[], o: PoolOptio
       });
     });
 
-  try {
-    await runLanes(cases.length, jobs, () => interrupted, runOne);
-  } finally {
-    process.removeListener("SIGINT", onSig);
-  }
-  return { outcomes, interrupted };
+  await lanes.run(cases.length, jobs, runOne);
+  return { outcomes, interrupted: lanes.interrupted };
 }

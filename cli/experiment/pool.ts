@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { SimError } from "../../sim/errors.ts";
 import type { ExperimentSpec, VariantSpec } from "./spec.ts";
 import type { VariantResult } from "./variant.ts";
-import { runLanes } from "../lanes.ts";
+import { WorkerLanes } from "../lanes.ts";
 
 export interface PoolOutcome {
   results: Array<VariantResult | null>;
@@ -56,18 +56,11 @@ export async function runPool(x: ExperimentSpec, variants: VariantSpec[], o: { j
   const results: Array<VariantResult | null> = variants.map(() => null);
   const errors: Array<string | null> = variants.map(() => null);
   const board = new ProgressBoard(variants.map((v) => v.name), o.quiet ?? false);
-  const running = new Set<Worker>();
-  let interrupted = false;
-  const onSig = (): void => {
-    interrupted = true;
-    for (const w of running) void w.terminate();
-  };
-  process.once("SIGINT", onSig);
+  const lanes = new WorkerLanes();
   const entry = new URL("./worker-entry.mjs", import.meta.url);
   const runOne = (i: number): Promise<void> =>
     new Promise((resolve) => {
-      const w = new Worker(entry, { workerData: { experiment: x, variant: variants[i] } });
-      running.add(w);
+      const w = lanes.track(new Worker(entry, { workerData: { experiment: x, variant: variants[i] } }));
       w.on("message", (msg: { kind: string; fraction?: number; result?: VariantResult; message?: string }) => {
         if (msg.kind === "progress") board.set(i, msg.fraction!);
         else if (msg.kind === "result") {
@@ -79,17 +72,16 @@ export async function runPool(x: ExperimentSpec, variants: VariantSpec[], o: { j
         errors[i] = e.message;
       });
       w.on("exit", () => {
-        running.delete(w);
-        if (results[i] === null && errors[i] === null) errors[i] = interrupted ? "interrupted" : "worker exited without a result";
+        if (results[i] === null && errors[i] === null) errors[i] = lanes.interrupted ? "interrupted" : "worker exited without a result";
         resolve();
       });
     });
   try {
-    await runLanes(variants.length, jobs, () => interrupted, runOne);
+    await lanes.run(variants.length, jobs, runOne);
   } finally {
     board.finish();
-    process.removeListener("SIGINT", onSig);
   }
+  const interrupted = lanes.interrupted;
   if (!interrupted && results.every((r) => r === null)) {
     const first = errors.find((e) => e !== null);
     throw new SimError(`every variant failed: ${first}`);

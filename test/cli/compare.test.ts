@@ -12,6 +12,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Axis } from "../../cli/experiment/variant.ts";
+import type { Row } from "../../cli/experiment/output.ts";
+import type { AccuracySummary as Accuracy } from "../../damon/accuracy.ts";
 import { BIN, ROOT, runCli, type CliResult } from "./helpers.ts";
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -32,36 +34,6 @@ function runCliAsync(args: string[], timeoutMs = 150_000): Promise<CliResult> {
       resolve({ status: code ?? (signal ? -1 : -2), stdout, stderr });
     });
   });
-}
-
-interface Row {
-  variant: string;
-  primitives: string;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-  rateError: number | null;
-  spearman: number | null;
-  wssError: number | null;
-  detectionMs: number | null;
-  overheadPercent: number;
-  slowdownPercent: number | null;
-  reportsMade: number | null;
-  wallSeconds: number;
-}
-
-interface Accuracy {
-  windows: number;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-  rateError: number | null;
-  spearman: number | null;
-  wssError: number | null;
-  coldPrecision: number | null;
-  coldRecall: number | null;
-  phaseChanges: number;
-  detected: number;
 }
 
 interface Variant {

@@ -188,19 +188,7 @@ interface OraclePage {
   rate: number;
 }
 
-interface OracleWindow {
-  precision: number | null;
-  recall: number | null;
-  rateError: number;
-  spearman: number | null;
-  wssTrue: number;
-  wssDamon: number;
-  hotTrue: number;
-  hotDamon: number;
-  regions: number;
-  coldPrecision: number | null;
-  coldRecall: number | null;
-}
+type OracleWindow = Pick<WindowAccuracy, "precision" | "recall" | "rateError" | "spearman" | "wssTrue" | "wssDamon" | "hotTrue" | "hotDamon" | "regions" | "coldPrecision" | "coldRecall">;
 
 /**
  * The header's definitions, page by page: every (region, page) pair's overlap is computed
