@@ -13,6 +13,9 @@ import type { ScenarioMetrics } from "./scenario-metrics.ts";
 import type { ExperimentSpec } from "./spec.ts";
 import type { VariantResult } from "./variant.ts";
 
+/** Tick labels in seconds: as many decimals as the tick needs (0.25, not 0.3), at most 3. */
+const seconds = (v: number): string => String(Number(v.toFixed(3)));
+
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
 
 function writeFileAtomic(path: string, data: string | Buffer): void {
@@ -53,7 +56,7 @@ export function wssSvg(results: VariantResult[]): string {
     `<polyline fill="none" stroke="${color}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ""} points="${pts.map(([t, v]) => `${sx(t).toFixed(1)},${sy(v).toFixed(1)}`).join(" ")}"/>`;
   const body = [
     `<text x="${frame.x + frame.w / 2}" y="24" font-size="14" text-anchor="middle">working set size over time</text>`,
-    axes(frame, { lo: 0, hi: tMax / 1e9, label: "time (s)", fmt: (v) => v.toFixed(1) }, { lo: 0, hi: yMax, label: "bytes", fmt: (v) => formatSize(Math.round(v)) }),
+    axes(frame, { lo: 0, hi: tMax / 1e9, label: "time (s)", fmt: seconds }, { lo: 0, hi: yMax, label: "bytes", fmt: (v) => formatSize(Math.round(v)) }),
     line(truth.map((w) => [w.t, w.wssTrue]), "#000", "6,4"),
     `<text x="${frame.x + frame.w + 12}" y="${frame.y + 12}" font-size="12">truth (dashed)</text>`,
     ...mon.map((r, i) => line(r.windows.map((w) => [w.t, w.wssDamon]), PALETTE[i % PALETTE.length]!)),
@@ -79,21 +82,21 @@ function gridPng(values: number[], rows: number, cols: number): string {
 /** True vs observed access rate over time for one variant. */
 export function heatmapPairSvg(r: VariantResult): string {
   const h = r.heatmap!;
-  const frameT = { x: 80, y: 50, w: 330, h: 260 }, frameD = { x: 480, y: 50, w: 330, h: 260 };
+  const frameT = { x: 90, y: 50, w: 330, h: 260 }, frameD = { x: 540, y: 50, w: 330, h: 260 };
   const tMax = (h.t[h.t.length - 1] ?? 1) / 1e9;
   const total = h.segments.reduce((a, s) => a + s.end - s.start, 0);
   const panel = (frame: typeof frameT, values: number[], title: string): string =>
     [
       `<text x="${frame.x + frame.w / 2}" y="${frame.y - 10}" font-size="13" text-anchor="middle">${escapeXml(title)}</text>`,
       `<image x="${frame.x}" y="${frame.y}" width="${frame.w}" height="${frame.h}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="data:image/png;base64,${gridPng(values, h.rows, h.cols)}"/>`,
-      axes(frame, { lo: 0, hi: tMax, label: "time (s)", fmt: (v) => v.toFixed(1) }, { lo: 0, hi: total, label: "", fmt: (v) => formatSize(Math.round(v)) }),
+      axes(frame, { lo: 0, hi: tMax, label: "time (s)", fmt: seconds }, { lo: 0, hi: total, label: "", fmt: (v) => formatSize(Math.round(v)) }),
     ].join("\n");
   const body = [
-    `<text x="445" y="20" font-size="14" text-anchor="middle">${escapeXml(r.name)}: access rate per address (monitored areas end to end) over time</text>`,
+    `<text x="480" y="20" font-size="14" text-anchor="middle">${escapeXml(r.name)}: access rate per address (monitored areas end to end) over time</text>`,
     panel(frameT, h.truth, "truth"),
     panel(frameD, h.damon, "DAMON"),
   ];
-  return svgDocument(880, 370, body.join("\n"));
+  return svgDocument(920, 370, body.join("\n"));
 }
 
 const fmt = (x: number | null, d = 2): string => (x === null || Number.isNaN(x) ? "–" : x.toFixed(d));
