@@ -11,6 +11,7 @@ import { Scheduler } from "../sim/scheduler.ts";
 import { parseDuration, SEC, US } from "../sim/time.ts";
 import { loadMachineConfig, type MachineConfig } from "../hw/config.ts";
 import { Machine } from "../hw/machine.ts";
+import type { DamonContext } from "../damon/context.ts";
 import { preset, presetNames } from "../hw/presets.ts";
 import type { Workload } from "../hw/program.ts";
 import { defaultAttrs, validateAttrs, type DamonAttrs, type IntervalsGoal } from "../damon/attrs.ts";
@@ -215,6 +216,19 @@ export function monitorOptionsFromArgs(spec: CommandSpec, args: ParsedArgs, nCpu
   };
 }
 
+/**
+ * Closes the machine's truth window at each aggregation, after every other listener has read it,
+ * and keeps its sub-window equal to the sample interval (intervals auto-tuning changes it).
+ */
+export function followAggregations(machine: Machine, ctx: DamonContext): void {
+  const truth = machine.truth;
+  if (truth === null) return;
+  ctx.onAggregation((c) => {
+    truth.closeWindow(c.now);
+    if (truth.subWindowNs !== c.sampleNs) truth.setSubWindow(c.sampleNs);
+  });
+}
+
 /** Builds the machine, loads the workload, and creates (without starting) the kdamond. */
 export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadArg?: string } = {}): RunSetup {
   const seed = intOpt(spec, args, "seed") ?? 1;
@@ -233,7 +247,8 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   const machine = new Machine(config, sched, new RngRoot(seed), {
     quantumNs,
     flushTlbOnMkold: args.values["flush-tlb-on-mkold"] === true,
-    truth: { windowNs: attrs.aggrUs * 1000, subWindowNs: attrs.sampleUs * 1000, frames: ops === "paddr" },
+    // windows are closed at DAMON's aggregations (below), not by a timer, so they follow tuned intervals
+    truth: { windowNs: 0, subWindowNs: attrs.sampleUs * 1000, frames: ops === "paddr" },
   });
   machine.load(workload);
   const cpu = intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
@@ -247,6 +262,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}), ...mon });
   const numa = wantNuma ? new NumaRecorder(machine, monitor.ctx, attrs.sampleUs * 1000) : null;
   const attributes = monitor.ctx.probes.length > 0 ? new AttributeScorer(machine, monitor.ctx) : null;
+  followAggregations(machine, monitor.ctx);
   return {
     sched,
     machine,

@@ -1,7 +1,11 @@
 // --param parsing shared by run and compare: spellings, aliases and the errors a typo gets.
 
 import { describe, expect, it } from "vitest";
-import { parsePrimitiveParams, PRIMITIVE_PARAM_KEYS } from "../../cli/run-setup.ts";
+import { followAggregations, parsePrimitiveParams, PRIMITIVE_PARAM_KEYS } from "../../cli/run-setup.ts";
+import { defaultAttrs } from "../../damon/attrs.ts";
+import { createMonitor } from "../../damon/monitor.ts";
+import { resolveWorkload } from "../../workloads/registry.ts";
+import { makeMachine } from "../hw/helpers.ts";
 import { UsageError } from "../../sim/errors.ts";
 import { runCli } from "./helpers.ts";
 
@@ -54,5 +58,28 @@ describe("--param PRIM.KEY=VALUE", () => {
     const ibs = runCli(["run", "stairs", "--primitives", "pte,fault", "--probe", "i:ibs-reported", "-q", "-o", "/nonexistent/never-written"]);
     expect(ibs.status).toBe(2);
     expect(ibs.stderr).toMatch(/probe 'i' uses 'ibs-reported', but ibs is not among --primitives \(pte,fault\)/);
+  }, 60_000);
+
+});
+
+describe("run's ground truth follows DAMON's aggregations", () => {
+  it("one truth window per aggregation, counted per the sample interval in force, under auto-tuning", () => {
+    const { m, sched } = makeMachine("tiny", { truth: { windowNs: 0, subWindowNs: 1_000_000, frames: false } }, 3);
+    m.load(resolveWorkload("stairs"));
+    const attrs = { ...defaultAttrs(), sampleUs: 1000, aggrUs: 10_000, intervalsGoal: { accessBp: 400, aggrs: 2, minSampleUs: 250, maxSampleUs: 8000 } };
+    const mon = createMonitor(m, { ops: "vaddr", attrs });
+    const counted: number[] = []; // truth sub-window in force while each window was counted
+    let sub = m.truth!.subWindowNs;
+    mon.ctx.onAggregation(() => counted.push(sub));
+    followAggregations(m, mon.ctx);
+    mon.ctx.onAggregation(() => (sub = m.truth!.subWindowNs));
+    const intervals: number[] = [1_000_000]; // sample interval in force during each window
+    mon.ctx.onAggregation((c) => intervals.push(c.sampleNs));
+    mon.kdamond.start();
+    sched.run(150_000_000);
+    expect(mon.ctx.aggregations).toBeGreaterThan(5);
+    expect(m.truth!.windowIndex).toBe(mon.ctx.aggregations);
+    expect(new Set(intervals).size).toBeGreaterThan(1);
+    counted.forEach((s, i) => expect(s, `window ${i}`).toBe(intervals[i]));
   }, 60_000);
 });
