@@ -223,10 +223,7 @@ export function monitorOptionsFromArgs(spec: CommandSpec, args: ParsedArgs, nCpu
 export function followAggregations(machine: Machine, ctx: DamonContext): void {
   const truth = machine.truth;
   if (truth === null) return;
-  ctx.onAggregation((c) => {
-    truth.closeWindow(c.now);
-    if (truth.subWindowNs !== c.sampleNs) truth.setSubWindow(c.sampleNs);
-  });
+  ctx.onAggregation((c) => truth.closeWindow(c.now, c.sampleNs));
 }
 
 /** Builds the machine, loads the workload, and creates (without starting) the kdamond. */

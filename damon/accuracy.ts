@@ -251,13 +251,10 @@ export class AccuracyTracker {
     };
     this.windows.push(w);
     this.trackPhases(hotIds, w);
-    this.channel?.closeWindow();
-    this.m.truth!.closeWindow(this.ctx.now);
     // intervals auto-tuning re-tunes the sample interval just before the snapshot: the window
     // just scored was counted with the old interval, the next one is counted with the new one
-    const sample = this.ctx.sampleNs;
-    if (this.m.truth!.subWindowNs !== sample) this.m.truth!.setSubWindow(sample);
-    if (this.channel && this.channel.subWindowNs !== sample) this.channel.subWindowNs = sample;
+    this.channel?.closeWindow(this.ctx.sampleNs);
+    this.m.truth!.closeWindow(this.ctx.now, this.ctx.sampleNs);
   }
 
   private trackPhases(hot: Set<number>, w: WindowAccuracy): void {

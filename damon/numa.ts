@@ -97,7 +97,6 @@ export class NumaRecorder {
       });
       this.snapshots.push({ t: s.endNs, targetId: s.targetId, regions: rows });
     }
-    ch.closeWindow();
-    ch.subWindowNs = this.ctx.sampleNs; // the next window is counted with the (possibly re-tuned) interval
+    ch.closeWindow(this.ctx.sampleNs); // the next window is counted with the (possibly re-tuned) interval
   }
 }

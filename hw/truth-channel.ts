@@ -29,8 +29,8 @@ export class TruthChannel implements AccessSampler {
   constructor(
     private readonly m: Machine,
     private readonly filter: ChannelFilter,
-    /** DAMON's sample interval; changed between windows only (after closeWindow). */
-    public subWindowNs: number,
+    /** DAMON's sample interval; changes only at closeWindow(). */
+    private sub: number,
     private readonly splitByNode = false,
   ) {
     this.cpuOk = new Uint8Array(m.cpus.length).fill(filter.cpus ? 0 : 1);
@@ -77,7 +77,7 @@ export class TruthChannel implements AccessSampler {
       this.touched[this.touchedCount++] = p;
     }
     this.counts[p]!++;
-    const sub = Math.floor(rec.time / this.subWindowNs);
+    const sub = Math.floor(rec.time / this.sub);
     if (this.subLast[p] !== sub) {
       this.subLast[p] = sub;
       this.subCount[p]!++;
@@ -86,7 +86,13 @@ export class TruthChannel implements AccessSampler {
     return 0;
   }
 
-  closeWindow(): void {
+  get subWindowNs(): number {
+    return this.sub;
+  }
+
+  /** Resets the window's counts; the next window is counted per `nextSubWindowNs` when given. */
+  closeWindow(nextSubWindowNs = this.sub): void {
+    this.sub = nextSubWindowNs;
     for (let i = 0; i < this.touchedCount; i++) {
       const p = this.touched[i]!;
       this.counts[p] = 0;

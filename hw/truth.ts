@@ -25,7 +25,7 @@ export type TruthListener = (truth: GroundTruth, windowStart: number, windowEnd:
 
 export class GroundTruth {
   readonly windowNs: number;
-  /** Length of a sub-window (DAMON's sample interval); change it only between windows (setSubWindow). */
+  /** Length of a sub-window (DAMON's sample interval); changes only at closeWindow(). */
   subWindowNs: number;
   readonly frames: boolean;
   // per PTE slot, current window
@@ -109,18 +109,6 @@ export class GroundTruth {
     if (this.frames) this.recordFrame(frame, write, sub);
   }
 
-  /**
-   * Changes the sub-window length (when DAMON re-tunes its sample interval). Call it right after
-   * closeWindow(): sub-window indexes are only compared within a window, so the new scale starts
-   * clean with the next window.
-   */
-  setSubWindow(ns: number): void {
-    const s = checkTime(ns, "truth sub-window");
-    if (s <= 0) throw new SimError("truth sub-window must be positive");
-    this.subWindowNs = s;
-    this.subLo = this.subHi = 0;
-  }
-
   /** Math.floor(t / subWindowNs), remembering the range of times that give the same answer. */
   private enterSubWindow(t: number): number {
     const s = this.subWindowNs;
@@ -155,8 +143,12 @@ export class GroundTruth {
     this.vTouched[this.vTouchedCount++] = pte;
   }
 
-  /** Ends the current window at `now`: listeners read it, then the window counts are reset. */
-  closeWindow(now: number): void {
+  /**
+   * Ends the current window at `now`: listeners read it, then the window counts are reset. The
+   * next window is counted per `nextSubWindowNs` when given (DAMON re-tuned its sample interval):
+   * sub-window indexes are only compared within a window, so the new scale starts clean.
+   */
+  closeWindow(now: number, nextSubWindowNs = this.subWindowNs): void {
     for (const l of this.listeners) l(this, this.windowStart, now);
     for (let i = 0; i < this.vTouchedCount; i++) {
       const p = this.vTouched[i]!;
@@ -178,6 +170,12 @@ export class GroundTruth {
     this.fTouchedCount = 0;
     this.windowStart = now;
     this.windowIndex++;
+    if (nextSubWindowNs !== this.subWindowNs) {
+      const s = checkTime(nextSubWindowNs, "truth sub-window");
+      if (s <= 0) throw new SimError("truth sub-window must be positive");
+      this.subWindowNs = s;
+      this.subLo = this.subHi = 0;
+    }
   }
 }
 
