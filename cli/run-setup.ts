@@ -226,8 +226,12 @@ export function followAggregations(machine: Machine, ctx: DamonContext): void {
   ctx.onAggregation((c) => truth.closeWindow(c.now, c.sampleNs));
 }
 
-/** Builds the machine, loads the workload, and creates (without starting) the kdamond. */
-export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadArg?: string } = {}): RunSetup {
+/**
+ * Builds the machine, loads the workload, and creates (without starting) the kdamond. The truth
+ * window closes at each aggregation unless `closeTruth` is false (a caller's accuracy tracker
+ * closes it instead).
+ */
+export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadArg?: string; closeTruth?: boolean } = {}): RunSetup {
   const seed = intOpt(spec, args, "seed") ?? 1;
   const ops = stringOpt(args, "ops") ?? "vaddr";
   if (ops !== "vaddr" && ops !== "paddr") throw new UsageError(`${spec.name}: --ops must be vaddr or paddr, got '${ops}'`);
@@ -259,7 +263,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}), ...mon });
   const numa = wantNuma ? new NumaRecorder(machine, monitor.ctx, attrs.sampleUs * 1000) : null;
   const attributes = monitor.ctx.probes.length > 0 ? new AttributeScorer(machine, monitor.ctx) : null;
-  followAggregations(machine, monitor.ctx);
+  if (extra.closeTruth !== false) followAggregations(machine, monitor.ctx);
   return {
     sched,
     machine,
