@@ -132,21 +132,28 @@ export const PRIMITIVE_PARAM_KEYS: Readonly<Record<string, readonly string[]>> =
   fault: ["handlerNs"],
 };
 
+const PARAM_ALIASES: Readonly<Record<string, string>> = { "perf-mem.period": "loadPeriod", "perf-mem.load-period": "loadPeriod", "perf-mem.store-period": "storePeriod", "numa-hint.scan-size-mb": "scanSizeMb" };
+
+/** Parses one "prim.key=value" parameter: the primitive, the key as written and as the primitive's option, the value. */
+export function parsePrimitiveParam(item: string): { prim: string; rawKey: string; key: string; value: number | boolean } {
+  const m = /^([a-z-]+)\.([A-Za-z][A-Za-z0-9-]*)=(.+)$/.exec(item.trim());
+  if (!m) throw new UsageError(`--param needs PRIMITIVE.KEY=VALUE (e.g. ibs.period=4096), got '${item}'`);
+  const [, prim, rawKey, rawVal] = m as unknown as [string, string, string, string];
+  const known = PRIMITIVE_PARAM_KEYS[prim];
+  if (!known) throw new UsageError(`--param: unknown primitive '${prim}' (${Object.keys(PRIMITIVE_PARAM_KEYS).join(", ")})`);
+  const key = PARAM_ALIASES[`${prim}.${rawKey}`] ?? rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (!known.includes(key)) throw new UsageError(`--param: ${prim} has no parameter '${rawKey}' (known: ${known.join(", ")})`);
+  const value = rawVal === "true" ? true : rawVal === "false" ? false : Number(rawVal);
+  if (typeof value === "number" && !Number.isFinite(value)) throw new UsageError(`--param ${prim}.${rawKey}: '${rawVal}' is not a number`);
+  return { prim, rawKey, key, value };
+}
+
 /** Parses "prim.key=value" parameters into per-primitive option objects. */
 export function parsePrimitiveParams(list: readonly string[]): PrimitiveParams {
   const out: Record<string, Record<string, number | boolean>> = {};
-  const aliases: Record<string, string> = { "perf-mem.period": "loadPeriod", "perf-mem.load-period": "loadPeriod", "perf-mem.store-period": "storePeriod", "numa-hint.scan-size-mb": "scanSizeMb" };
   for (const item of list) {
-    const m = /^([a-z-]+)\.([A-Za-z][A-Za-z0-9-]*)=(.+)$/.exec(item.trim());
-    if (!m) throw new UsageError(`--param needs PRIMITIVE.KEY=VALUE (e.g. ibs.period=4096), got '${item}'`);
-    const [, prim, rawKey, rawVal] = m as unknown as [string, string, string, string];
-    const known = PRIMITIVE_PARAM_KEYS[prim];
-    if (!known) throw new UsageError(`--param: unknown primitive '${prim}' (${Object.keys(PRIMITIVE_PARAM_KEYS).join(", ")})`);
-    const key = aliases[`${prim}.${rawKey}`] ?? rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (!known.includes(key)) throw new UsageError(`--param: ${prim} has no parameter '${rawKey}' (known: ${known.join(", ")})`);
-    const val = rawVal === "true" ? true : rawVal === "false" ? false : Number(rawVal);
-    if (typeof val === "number" && !Number.isFinite(val)) throw new UsageError(`--param ${prim}.${rawKey}: '${rawVal}' is not a number`);
-    (out[prim] ??= {})[key] = val;
+    const { prim, key, value } = parsePrimitiveParam(item);
+    (out[prim] ??= {})[key] = value;
   }
   return out as PrimitiveParams;
 }

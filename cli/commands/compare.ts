@@ -19,7 +19,7 @@ import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts
 import { BASELINE, defaultExperiment, loadExperiment, paramList, variant, type ExperimentSpec } from "../experiment/spec.ts";
 import { writeReport } from "../experiment/report.ts";
 import type { VariantResult } from "../experiment/variant.ts";
-import { parsePrimitiveParams } from "../run-setup.ts";
+import { parsePrimitiveParam, parsePrimitiveParams } from "../run-setup.ts";
 
 const spec: CommandSpec = {
   name: "compare",
@@ -93,14 +93,12 @@ function applyOverrides(x: ExperimentSpec, args: ParsedArgs): void {
     x.ops = ops;
   }
   for (const p of (args.values.param as string[] | undefined) ?? []) {
-    const m = /^([a-z-]+\.[A-Za-z][A-Za-z0-9-]*)=(.+)$/.exec(p);
-    if (!m) throw new UsageError(`compare: --param needs PRIMITIVE.KEY=VALUE, got '${p}'`);
-    const v = m[2] === "true" ? true : m[2] === "false" ? false : Number(m[2]);
-    if (typeof v === "number" && !Number.isFinite(v)) throw new UsageError(`compare: --param ${m[1]}: '${m[2]}' is not a number`);
-    for (const vr of x.variants) vr.params[m[1]!] = v;
+    const { prim, rawKey, value } = parsePrimitiveParam(p);
+    for (const vr of x.variants) vr.params[`${prim}.${rawKey}`] = value;
   }
   if (args.values["no-baseline"] === true) x.variants = x.variants.filter((v) => v.monitor);
-  // check every variant's parameters here, so a typo fails at once rather than in each worker
+  // check every variant's parameters (an experiment file's too) here, so a typo fails at once
+  // rather than in each worker
   for (const v of x.variants) {
     try {
       parsePrimitiveParams(paramList(v));
