@@ -25,10 +25,9 @@ import type { ThreadProgram, Workload } from "../hw/program.ts";
 import { RngRoot } from "../sim/rng.ts";
 import { Scheduler } from "../sim/scheduler.ts";
 import { KiB, MiB } from "../sim/units.ts";
-import { openTrace } from "../workloads/trace/reader.ts";
 import { traceWorkload } from "../workloads/trace/workload.ts";
 import { median, round, timeMedian, type Benchmark, type BenchResult } from "./harness.ts";
-import { importLackey } from "./workloads-trace.ts";
+import { decodeAll, importLackey } from "./workloads-trace.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const ROWS = 2_000_000;
@@ -143,14 +142,6 @@ export function replayTrace(dst: string): { seconds: number; accesses: number; s
   while (!m.finished) sched.run(sched.now + 1_000_000_000);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { seconds, accesses: m.cpus.reduce((a, c) => a + c.accesses, 0), simNs: sched.now };
-}
-
-function decodeAll(path: string): number {
-  const r = openTrace(path);
-  const b = new AccessBatch(4096);
-  let n = 0;
-  for (let k = r.next(b); k > 0; k = r.next(b)) n += k;
-  return n;
 }
 
 export function* lackeySort(): Iterable<BenchResult> {

@@ -59,7 +59,8 @@ export function importLackey(log: string, out: string, level: CompressionLevel =
   return p.lines;
 }
 
-function decodeAll(path: string): number {
+/** Reads a whole trace in 4096-row batches; returns the access count. */
+export function decodeAll(path: string): number {
   const r = openTrace(path);
   const b = new AccessBatch(4096);
   let n = 0;
