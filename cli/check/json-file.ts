@@ -1,9 +1,9 @@
 // Reading and writing expected.json: a stable, diff-friendly JSON layout (two-space indentation,
 // lists of numbers and strings on one line, keys in the order the results were built) and an
 // atomic write (a temporary file in the same folder, then a rename), so an interrupted bless never
-// leaves a half-written expectation behind.
+// leaves a half-written expectation behind (cli/atomic-write.ts).
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { InputError } from "../../sim/errors.ts";
 import { parseJsonText } from "../../workloads/json-text.ts";
 
@@ -21,20 +21,6 @@ export function formatJson(v: unknown, indent = ""): string {
   const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
   if (entries.length === 0) return "{}";
   return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${formatJson(x, inner)}`).join(",\n")}\n${indent}}`;
-}
-
-let tmpCounter = 0;
-
-/** Writes `text` to `path` through a temporary file in the same folder and a rename. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** Reads a JSON file, naming it (and the line and column) when it cannot be read or parsed. */

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { InputError } from "../../sim/errors.ts";
 import { caseName, EXPECTED_FILE, findCases, loadCase, type CaseSpec } from "./case.ts";
 import { compareResults } from "./compare.ts";
-import { formatJson, readJsonFile, writeFileAtomic } from "./json-file.ts";
+import { formatJson, readJsonFile } from "./json-file.ts";
+import { writeFileAtomic } from "../atomic-write.ts";
 import { runCasesInWorkers, type CaseOutcome } from "./pool.ts";
 import { buildReport, type CaseReport, type CheckReport } from "./report.ts";
 

@@ -11,7 +11,7 @@ import { UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
 import { PRIMITIVES, type PrimitiveName } from "../../damon/reports/buffer.ts";
 import { version } from "../main.ts";
-import { writeAtomic } from "./run.ts";
+import { writeFileAtomic } from "../atomic-write.ts";
 import { runPool } from "../experiment/pool.ts";
 import { csv, resultsJson, rowsOf, table } from "../experiment/output.ts";
 import { SCENARIOS, scenarioNames } from "../experiment/scenarios.ts";
@@ -129,8 +129,8 @@ export const command: Command = {
     const done = outcome.results.filter((r): r is VariantResult => r !== null);
     const rows = rowsOf(done);
     const sm = scenarioMetrics(x, done);
-    writeAtomic(join(out, "results.json"), resultsJson(x, outcome.results, outcome.errors, outcome.interrupted, `damon-sim ${version()}`).replace(/\n}\n$/, `,\n  "scenarioMetrics": ${JSON.stringify(sm)}\n}\n`));
-    writeAtomic(join(out, "results.csv"), csv(rows));
+    writeFileAtomic(join(out, "results.json"), resultsJson(x, outcome.results, outcome.errors, outcome.interrupted, `damon-sim ${version()}`).replace(/\n}\n$/, `,\n  "scenarioMetrics": ${JSON.stringify(sm)}\n}\n`));
+    writeFileAtomic(join(out, "results.csv"), csv(rows));
     await writeReport(out, x, done, rows, sm);
     if (!quiet) {
       process.stdout.write(table(rows));

@@ -3,7 +3,8 @@
 // config.json, stats.json and stats.txt. Files are written under temporary names and renamed, so
 // an interrupted run (Ctrl-C) leaves no half-written output.
 
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-write.ts";
 import { join } from "node:path";
 import { stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -37,12 +38,6 @@ Examples:
 };
 
 /** Writes `data` to `path` via a temporary file in the same folder. */
-export function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 export async function executeRun(setup: RunSetup, outDir: string, recordFormat: "json_compressed" | "json", quiet = false): Promise<{ interrupted: boolean }> {
   const { machine, sched, monitor, durationNs } = setup;
   mkdirSync(outDir, { recursive: true });
@@ -164,12 +159,12 @@ export const command: Command = {
     stats.gauge("damon.snapshots", "aggregations (snapshots)", () => setup.monitor.ctx.aggregations);
     stats.gauge("simSeconds", "simulated seconds", () => setup.sched.now / 1e9, "Second");
     const summary = runSummary(setup);
-    writeAtomic(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-    writeAtomic(join(outDir, "config.json"), JSON.stringify(describeRun(setup), null, 2) + "\n");
-    writeAtomic(join(outDir, "stats.json"), JSON.stringify(stats.toJSON(), null, 2) + "\n");
-    writeAtomic(join(outDir, "stats.txt"), stats.toStatsTxt());
-    if (setup.attributes) writeAtomic(join(outDir, "attributes.json"), JSON.stringify({ probes: setup.monitor.ctx.probes.map((p) => p.name), windows: setup.attributes.windows }) + "\n");
-    if (setup.numa) writeAtomic(join(outDir, "numa.json"), JSON.stringify({ machine: setup.machine.config.name, nodes: setup.machine.config.nodes.length, snapshots: setup.numa.snapshots }) + "\n");
+    writeFileAtomic(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    writeFileAtomic(join(outDir, "config.json"), JSON.stringify(describeRun(setup), null, 2) + "\n");
+    writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(stats.toJSON(), null, 2) + "\n");
+    writeFileAtomic(join(outDir, "stats.txt"), stats.toStatsTxt());
+    if (setup.attributes) writeFileAtomic(join(outDir, "attributes.json"), JSON.stringify({ probes: setup.monitor.ctx.probes.map((p) => p.name), windows: setup.attributes.windows }) + "\n");
+    if (setup.numa) writeFileAtomic(join(outDir, "numa.json"), JSON.stringify({ machine: setup.machine.config.name, nodes: setup.machine.config.nodes.length, snapshots: setup.numa.snapshots }) + "\n");
     if (!quiet) {
       process.stdout.write(
         [

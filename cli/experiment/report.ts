@@ -3,7 +3,7 @@
 // size over time and, per variant, heatmaps of the true and the observed access rate over time;
 // the same plots as PNG files next to it (rendered without a browser).
 
-import { renameSync, writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-write.ts";
 import { join } from "node:path";
 import { formatSize } from "../../sim/units.ts";
 import { colormap, encodePng } from "../plot/png.ts";
@@ -17,12 +17,6 @@ import type { VariantResult } from "./variant.ts";
 const seconds = (v: number): string => String(Number(v.toFixed(3)));
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
-
-function writeFileAtomic(path: string, data: string | Buffer): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 /** Accuracy (F1 of hot bytes) against monitoring overhead, one labelled point per variant. */
 export function scatterSvg(rows: Row[]): string {

@@ -1,7 +1,7 @@
 // Draws a damo-style access heatmap (time on x, address on y, colour = access frequency) as an
 // SVG with axes and a colour bar around an embedded raster, and writes it as SVG or PNG.
 
-import { renameSync, writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-write.ts";
 import type { HeatmapGrid } from "../../damon/report/heatmap.ts";
 import { formatSz, formatTimeNs } from "../../damon/report/damo-format.ts";
 import { colormap, encodePng } from "./png.ts";
@@ -52,7 +52,5 @@ export function heatmapSvg(g: HeatmapGrid, title = "access frequency (samples pe
 export async function writeHeatmapImage(g: HeatmapGrid, file: string): Promise<void> {
   const svg = heatmapSvg(g);
   const data = /\.svg$/i.test(file) ? Buffer.from(svg) : svgToPng(svg);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
+  writeFileAtomic(file, data);
 }
