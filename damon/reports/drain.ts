@@ -79,15 +79,10 @@ export class ReportDrain {
       this.cpuSetBits = new Uint8Array(cap);
     }
     this.regions.length = 0;
-    // per target: first flat index, region count, pid (-1: a physical target)
-    const nT = ctx.targets.length;
-    const base = new Float64Array(nT), count = new Float64Array(nT), pids = new Float64Array(nT);
+    const base: number[] = [];
     let k = 0;
-    for (let ti = 0; ti < nT; ti++) {
-      const t = ctx.targets[ti]!;
-      base[ti] = k;
-      count[ti] = t.regions.length;
-      pids[ti] = t.pid === null ? -1 : t.pid;
+    for (const t of ctx.targets) {
+      base.push(k);
       for (const r of t.regions) {
         this.starts[k] = r.start;
         this.ends[k] = r.end;
@@ -106,25 +101,24 @@ export class ReportDrain {
         return;
       }
       let credited = false;
-      for (let ti = 0; ti < nT; ti++) {
-        const pid = pids[ti]!;
+      ctx.targets.forEach((t, ti) => {
         let addr: number;
-        if (pid === -1) addr = store.paddr[i]!;
-        else if (store.pid[i] === pid) addr = store.vaddr[i]!;
-        else continue;
+        if (t.pid === null) addr = store.paddr[i]!;
+        else if (store.pid[i] === t.pid) addr = store.vaddr[i]!;
+        else return;
         const from = base[ti]!;
-        const idx = this.find(addr, from, from + count[ti]!);
-        if (idx < 0) continue;
+        const idx = this.find(addr, from, from + t.regions.length);
+        if (idx < 0) return;
         if (addr + store.size[i]! > this.ends[idx]!) {
           this.stats.straddling++;
-          continue;
+          return;
         }
         this.regions[idx]!.accessReported = true;
         this.reportedBy[idx] = this.reportedBy[idx]! | (1 << store.primitive[i]!);
         if (store.isWrite[i] === 1) this.written[idx] = 1;
         for (let j = 0; j < this.cpuSets.length; j++) if (this.cpuSets[j]!.has(store.cpu[i]!)) this.cpuSetBits[idx] = this.cpuSetBits[idx]! | (1 << j);
         credited = true;
-      }
+      });
       if (credited) this.stats.credited++;
       else this.stats.outside++;
     });
