@@ -1,6 +1,8 @@
 // Turns a workload argument into a Workload: a built-in generator name (see listWorkloads()), the
 // name of a config shipped in workloads/configs/, a JSON workload spec (*.json), or a masim
 // configuration file (*.cfg, or any other text file in masim format), or a recorded trace (*.dst).
+// resolveWorkloadEnd() also says how the workload ends by itself (if it does), so `run` can go to
+// the end of a finite workload and bound an endless one.
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
@@ -8,9 +10,10 @@ import { fileURLToPath } from "node:url";
 import type { Workload } from "../hw/program.ts";
 import { InputError } from "../sim/errors.ts";
 import { BUILTINS, builtinSpec, type BuiltinOptions } from "./builtins.ts";
-import { loadMasimConfig, MasimWorkload, type MasimOptions } from "./masim.ts";
+import { loadMasimConfig, MasimWorkload, type MasimConfig, type MasimOptions } from "./masim.ts";
 import { traceWorkload } from "./trace/workload.ts";
-import { loadWorkloadSpec, parseWorkloadSpec, specWorkload } from "./spec.ts";
+import { parseWorkloadSpec, readWorkloadSpec, specLengthNs, specWorkload, type ParsedWorkloadSpec } from "./spec.ts";
+import { MS } from "../sim/time.ts";
 
 export type WorkloadOptions = BuiltinOptions & MasimOptions;
 
@@ -56,12 +59,51 @@ export function listWorkloads(): WorkloadInfo[] {
   ];
 }
 
-function fromFile(path: string, options: WorkloadOptions): Workload {
+/** How a workload ends by itself. */
+export interface WorkloadEnd {
+  /** False when it runs until stopped (a generator or spec thread without an end). */
+  finite: boolean;
+  /**
+   * Simulated ns it runs for, when known in advance (masim phases, spec threads with a duration
+   * or repeated phases); approximate, since phase clocks are checked between bursts. Null for
+   * endless workloads and traces (whose simulated length depends on the machine).
+   */
+  lengthNs: number | null;
+  /** Accesses it makes, when known in advance (a trace's count); null otherwise. */
+  accesses: number | null;
+}
+
+export interface ResolvedWorkload {
+  workload: Workload;
+  end: WorkloadEnd;
+}
+
+const ENDLESS: WorkloadEnd = { finite: false, lengthNs: null, accesses: null };
+
+function lengthEnd(ns: number): WorkloadEnd {
+  return Number.isFinite(ns) ? { finite: true, lengthNs: ns, accesses: null } : ENDLESS;
+}
+
+function masimEnd(cfg: MasimConfig, options: MasimOptions): WorkloadEnd {
+  const pass = cfg.phases.reduce((a, p) => a + p.durationMs * MS, 0);
+  return lengthEnd(Math.min(pass * (options.repeat ?? 1), options.duration ?? Infinity));
+}
+
+function specResolved(spec: ParsedWorkloadSpec, options: WorkloadOptions): ResolvedWorkload {
+  const cap = options.duration !== undefined ? { duration: options.duration } : {};
+  return { workload: specWorkload(spec, cap), end: lengthEnd(specLengthNs(spec, options.duration)) };
+}
+
+function fromFile(path: string, options: WorkloadOptions): ResolvedWorkload {
   const ext = extname(path).toLowerCase();
   // Recorded traces replay as one merged stream whose layout comes from the trace itself.
-  if (ext === ".dst") return traceWorkload(path);
-  if (ext === ".json") return loadWorkloadSpec(path, options.duration !== undefined ? { duration: options.duration } : {});
-  return new MasimWorkload(loadMasimConfig(path), options);
+  if (ext === ".dst") {
+    const workload = traceWorkload(path);
+    return { workload, end: { finite: true, lengthNs: null, accesses: workload.header.accesses } };
+  }
+  if (ext === ".json") return specResolved(readWorkloadSpec(path), options);
+  const cfg = loadMasimConfig(path);
+  return { workload: new MasimWorkload(cfg, options), end: masimEnd(cfg, options) };
 }
 
 /**
@@ -69,11 +111,16 @@ function fromFile(path: string, options: WorkloadOptions): Workload {
  * or a masim config. Options scale and tune built-ins and set masim's run options.
  */
 export function resolveWorkload(arg: string, options: WorkloadOptions = {}): Workload {
+  return resolveWorkloadEnd(arg, options).workload;
+}
+
+/** resolveWorkload(), and how the workload ends by itself. */
+export function resolveWorkloadEnd(arg: string, options: WorkloadOptions = {}): ResolvedWorkload {
   if (arg === "") throw new InputError("empty workload name (see the list of built-in workloads)");
   const isPath = arg.includes("/") || arg.includes("\\") || extname(arg) !== "";
   if (!isPath) {
     const spec = builtinSpec(arg, options);
-    if (spec !== undefined) return specWorkload(parseWorkloadSpec(spec, { name: arg }));
+    if (spec !== undefined) return specResolved(parseWorkloadSpec(spec, { name: arg }), {});
     const shipped = shippedConfigs().find((c) => c.name === arg);
     if (shipped?.path) return fromFile(shipped.path, options);
   }

@@ -265,13 +265,33 @@ export function specWorkload(spec: ParsedWorkloadSpec, options: { duration?: num
   return new ThreadedWorkload(spec.name, { processes: spec.processes }, plans);
 }
 
-/** Reads, checks and builds a JSON workload spec file. */
-export function loadWorkloadSpec(path: string, options: { duration?: number } = {}): Workload {
+/**
+ * Simulated ns until every thread of the spec has ended by itself (its duration, or its phases
+ * run `repeat` times), each capped at `cap` ns; Infinity when a thread never ends (an open-ended
+ * phase, "forever", no duration). Threads start at time 0.
+ */
+export function specLengthNs(spec: ParsedWorkloadSpec, cap = Infinity): number {
+  let end = 0;
+  for (const t of spec.threads) {
+    const cycle = t.phases.reduce((a, p) => a + p.duration, 0);
+    const own = cycle === Infinity || t.repeat === Infinity ? Infinity : t.repeat * cycle;
+    end = Math.max(end, Math.min(t.duration, cap, own));
+  }
+  return end;
+}
+
+/** Reads and checks a JSON workload spec file. */
+export function readWorkloadSpec(path: string): ParsedWorkloadSpec {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
     throw new InputError(`cannot read workload spec: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
   }
-  return specWorkload(parseWorkloadSpec(parseJsonText(text, path), { file: path }), options);
+  return parseWorkloadSpec(parseJsonText(text, path), { file: path });
+}
+
+/** Reads, checks and builds a JSON workload spec file. */
+export function loadWorkloadSpec(path: string, options: { duration?: number } = {}): Workload {
+  return specWorkload(readWorkloadSpec(path), options);
 }
