@@ -33,7 +33,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { Packr } from "msgpackr";
 import type { AccessBatch } from "../../hw/batch.ts";
-import { ColumnDecoder, ColumnEncoder, STREAM_COUNT, STREAM_NAMES, maxStreamBytes } from "./columns.ts";
+import { ColumnDecoder, ColumnEncoder, STREAM_COUNT, STREAM_NAMES, maxStreamBytes, type UndeclaredThread } from "./columns.ts";
 
 export const CODEC_STORED = 0;
 export const CODEC_DEFLATE = 1;
@@ -75,6 +75,8 @@ export class ChunkEncoder {
 export interface ChunkDecodeError {
   part: string;
   detail: string;
+  /** For a row of an undeclared thread: which row of the chunk, and its thread. */
+  undeclared?: UndeclaredThread;
 }
 
 export class ChunkDecoder {
@@ -82,9 +84,10 @@ export class ChunkDecoder {
 
   /**
    * Decodes a payload that should hold `expected` rows into out[0, expected). Returns null on
-   * success, or what is wrong (the caller turns it into an InputError with file and offset).
+   * success, or what is wrong (the caller turns it into an InputError with file and offset). With
+   * `threads`, a row of any other thread is an error.
    */
-  decode(payload: Uint8Array, expected: number, out: AccessBatch): ChunkDecodeError | null {
+  decode(payload: Uint8Array, expected: number, out: AccessBatch, threads: ReadonlySet<number> | null = null): ChunkDecodeError | null {
     let parts: unknown;
     try {
       parts = packr.unpack(payload);
@@ -119,7 +122,10 @@ export class ChunkDecoder {
         return { part: name, detail: `unknown codec ${String(codec)}` };
       }
     }
-    const broken = this.columns.decode(streams, expected, out);
-    return broken === null ? null : { part: broken, detail: "inconsistent column stream" };
+    const broken = this.columns.decode(streams, expected, out, threads);
+    if (broken === null) return null;
+    const u = this.columns.undeclared;
+    if (u !== null) return { part: broken, detail: `its access ${u.row} belongs to thread ${u.tid}, which the trace does not declare`, undeclared: u };
+    return { part: broken, detail: "inconsistent column stream" };
   }
 }

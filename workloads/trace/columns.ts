@@ -21,7 +21,9 @@
 // [-2^52, 2^52), so their zigzag codes stay below 2^53 and every f64 step is exact; decoding
 // reduces modulo 2^53 again, so any decoded address is a valid one. Decoding checks that every
 // stream is consumed exactly and every value is in range, and reports the first broken stream by
-// name, so a damaged chunk is rejected rather than turned into wrong rows.
+// name, so a damaged chunk is rejected rather than turned into wrong rows. Given the set of
+// threads a trace declares, decoding also rejects a row of any other thread (checked once per run
+// of equal tids, so it costs nothing per row) and says which row it was.
 
 import { SimError } from "../../sim/errors.ts";
 import { AccessKind, type AccessBatch } from "../../hw/batch.ts";
@@ -147,15 +149,25 @@ function encodeRuns(col: Int32Array | Uint32Array, from: number, end: number, si
   }
 }
 
+/** A row whose thread the trace does not declare. */
+export interface UndeclaredThread {
+  row: number;
+  tid: number;
+}
+
 /** Decodes streams back into rows. Reuse one decoder for every chunk of a trace. */
 export class ColumnDecoder {
   private readonly table = new PcTable();
+  /** Set when decode() returned "tid" because of a row of an undeclared thread. */
+  undeclared: UndeclaredThread | null = null;
 
   /**
    * Decodes `n` rows from the streams into out[0, n) (out.capacity >= n) and sets out.length.
-   * Returns null on success or the name of the first stream that is inconsistent.
+   * Returns null on success or the name of the first stream that is inconsistent; with `threads`,
+   * a row of a thread outside it makes the tid stream inconsistent and sets `undeclared`.
    */
-  decode(streams: readonly Uint8Array[], n: number, out: AccessBatch): string | null {
+  decode(streams: readonly Uint8Array[], n: number, out: AccessBatch, threads: ReadonlySet<number> | null = null): string | null {
+    this.undeclared = null;
     if (streams.length !== STREAM_COUNT) return "streams";
     const ops = streams[OPS]!;
     if (ops.length !== n || n > out.capacity) return "ops";
@@ -209,8 +221,12 @@ export class ColumnDecoder {
     if (!sizes.atEnd) return "sizes";
     if (bad || !ia.atEnd) return "iaddr";
     if (!da.atEnd) return "daddr";
-    if (!decodeRuns(streams[TID]!, n, out.tid, true)) return "tid";
-    if (!decodeRuns(streams[GAP]!, n, out.gap, false)) return "gap";
+    const t = decodeRuns(streams[TID]!, n, out.tid, true, threads);
+    if (t !== RUNS_OK) {
+      if (t >= 0) this.undeclared = { row: t, tid: out.tid[t]! };
+      return "tid";
+    }
+    if (decodeRuns(streams[GAP]!, n, out.gap, false, null) !== RUNS_OK) return "gap";
     return null;
   }
 }
@@ -222,27 +238,42 @@ function addWrapped(p: number, d: number): number {
   return a < 0 ? a + ADDR_SPACE : a;
 }
 
-function decodeRuns(bytes: Uint8Array, n: number, col: Int32Array | Uint32Array, signed: boolean): boolean {
+const RUNS_OK = -1;
+const RUNS_BAD = -2;
+
+/**
+ * Decodes a run-length coded column into col[0, n). Returns RUNS_OK, RUNS_BAD for a malformed
+ * stream, or the first row whose value is not in `allowed` (that row is written).
+ */
+function decodeRuns(bytes: Uint8Array, n: number, col: Int32Array | Uint32Array, signed: boolean, allowed: ReadonlySet<number> | null): number {
   const src = new ByteSource(bytes);
   let i = 0;
+  let lastAllowed = Number.NaN;
   while (i < n) {
     const t = src.uvarint();
-    if (!(t < ADDR_SPACE)) return false;
+    if (!(t < ADDR_SPACE)) return RUNS_BAD;
     const code = Math.floor(t / 2);
     let run = 1;
     if (t % 2 === 1) {
       const r = src.uvarint();
-      if (!(r <= n)) return false;
+      if (!(r <= n)) return RUNS_BAD;
       run = r + 2;
     }
-    if (i + run > n) return false;
+    if (i + run > n) return RUNS_BAD;
     let v: number;
     if (signed) {
       v = code % 2 === 0 ? code / 2 : -(code + 1) / 2;
-      if (v < -TWO31 || v >= TWO31) return false;
+      if (v < -TWO31 || v >= TWO31) return RUNS_BAD;
     } else {
       v = code;
-      if (v >= TWO32) return false;
+      if (v >= TWO32) return RUNS_BAD;
+    }
+    if (allowed !== null && v !== lastAllowed) {
+      if (!allowed.has(v)) {
+        col[i] = v;
+        return i;
+      }
+      lastAllowed = v;
     }
     if (run === 1) col[i++] = v;
     else {
@@ -250,5 +281,5 @@ function decodeRuns(bytes: Uint8Array, n: number, col: Int32Array | Uint32Array,
       i += run;
     }
   }
-  return src.atEnd;
+  return src.atEnd ? RUNS_OK : RUNS_BAD;
 }

@@ -1,44 +1,62 @@
-// The .dst trace file format (version 1.0): byte layout, header and footer records, and their
-// validation. Writers and readers share these definitions; see columns.ts and chunk-codec.ts for
-// what a chunk payload holds. All integers are little-endian.
+// The .dst trace file format (version 2.0; version 1.0 files are still read): byte layout, header
+// and footer records, and their validation. Writers and readers share these definitions; see
+// columns.ts and chunk-codec.ts for what a chunk payload holds. All integers are little-endian;
+// checksums are CRC-32 (IEEE, Node's zlib.crc32), the whole-file digest is SHA-256 (node:crypto).
 //
 //   header   magic          8 bytes  89 'D' 'S' 'T' 0D 0A 1A 0A  (PNG-style: catches text-mode
 //                                    mangling and files that are not traces)
-//            major, minor   u16, u16 format version; readers accept any minor of their major
+//            major, minor   u16, u16 format version (2.0); readers accept any minor of a major
+//                                    they know
 //            length         u32      msgpack header record (TraceHeaderRecord)
 //            record         length bytes
 //            crc            u32      CRC-32 of every header byte before it (magic included)
 //   chunks   'C'            u8
+//            sequence       u32      0, 1, 2, ... in file order
 //            count          u32      accesses, 1..chunkSize
 //            length         u32      payload bytes
 //            payload        length bytes (chunk-codec.ts)
-//            crc            u32      CRC-32 of the tag, count, length and payload
+//            crc            u32      CRC-32 of the tag, sequence, count, length and payload,
+//                                    started from the header's CRC (ties a chunk to its trace)
 //   end      'E'            u8
 //            length         u32      msgpack footer record (FooterRecord: chunk count, total
-//                                    accesses, and the layout when it was inferred)
+//                                    accesses, SHA-256 of every byte before the 'E' tag, and the
+//                                    layout when it was inferred)
 //            record         length bytes
 //            crc            u32      CRC-32 of tag, length and record
 //   trailer  footer offset  u32 lo, u32 hi   where the 'E' tag is
 //            end magic      8 bytes  'D' 'S' 'T' 'E' 'N' 'D' 1A 0A
 //
 // Every byte is covered by a magic, a version check or a CRC, and the file size must equal the
-// end of the trailer: a flipped byte or a truncation anywhere is always detected.
+// end of the trailer: a flipped byte or a truncation anywhere is always detected. A reader checks
+// the header, trailer and footer and walks the chunk heads when it opens a file (a few bytes per
+// chunk), so a truncated file, or missing, duplicated or reordered chunks, fail before the first
+// access, even for a replay that stops early; each chunk's CRC is checked when it is read, and
+// the digest once the last chunk has been read (it catches a chunk taken from another recording).
+//
+// Version 1.0 differs only in its chunk frames (tag, count, length, payload, CRC of those, not
+// started from the header's CRC: no sequence number) and its footer (no digest). Readers still
+// read it; `damon-sim trace upgrade` rewrites it as 2.0 with the same payloads.
 //
 // Where the layout lives: a trace recorded from a workload knows its layout up front and puts it
 // in the header. A Lackey import only knows it at the end (it is inferred from the addresses), so
 // the header says `layout: null` and the footer carries it; readers find the footer through the
 // fixed-size trailer before streaming chunks. Nothing is buffered or rewritten, and a reader always
 // learns the whole layout before the first access.
+//
+// Threads: the thread list (header, or footer when inferred) names every thread a row may belong
+// to, each one a thread of the layout; readers reject a row of any other thread.
 
 import { Packr } from "msgpackr";
 import { InputError } from "../../sim/errors.ts";
-import { validateLayout, type WorkloadLayout } from "../../hw/layout.ts";
+import { validateLayout, type VmaKind, type WorkloadLayout } from "../../hw/layout.ts";
 
 export const MAGIC = Uint8Array.of(0x89, 0x44, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a);
 export const END_MAGIC = Uint8Array.of(0x44, 0x53, 0x54, 0x45, 0x4e, 0x44, 0x1a, 0x0a);
-export const FORMAT_MAJOR = 1;
+export const FORMAT_MAJOR = 2;
 export const FORMAT_MINOR = 0;
 export const FORMAT_VERSION = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
+/** The older major version readers still accept (read-only; `trace upgrade` converts it). */
+export const FORMAT_MAJOR_V1 = 1;
 export const FILE_EXTENSION = ".dst";
 
 /** Bytes before the header record: magic, major, minor, length. */
@@ -46,8 +64,10 @@ export const HEADER_PREFIX = 16;
 export const CRC_BYTES = 4;
 export const CHUNK_TAG = 0x43;
 export const END_TAG = 0x45;
-/** Tag, count, length. */
-export const CHUNK_FRAME_HEAD = 9;
+/** Tag, sequence, count, length (version 2). */
+export const CHUNK_FRAME_HEAD = 13;
+/** Tag, count, length (version 1). */
+export const CHUNK_FRAME_HEAD_V1 = 9;
 /** Tag, length. */
 export const END_FRAME_HEAD = 5;
 export const TRAILER_BYTES = 16;
@@ -87,6 +107,8 @@ export interface TraceHeaderRecord {
 export interface FooterRecord {
   chunks: number;
   accesses: number;
+  /** SHA-256 (hex) of every byte before the footer frame; absent in version 1 files. */
+  sha256?: string;
   /** Present when the header's layout/threads were null. */
   layout?: WorkloadLayout;
   threads?: number[];
@@ -107,6 +129,8 @@ export interface TraceHeader {
   /** Chunks and accesses, from the end marker. */
   chunks: number;
   accesses: number;
+  /** The whole-file SHA-256 the end marker records (hex); null for version 1 files. */
+  sha256: string | null;
 }
 
 export const recordPackr = new Packr({ useRecords: false, mapsAsObjects: true });
@@ -120,9 +144,10 @@ export function layoutThreads(layout: WorkloadLayout): number[] {
 export function headerRecord(input: TraceHeaderInput, chunkSize: number): TraceHeaderRecord {
   if (typeof input.source !== "string") throw new InputError("must be a string", { field: "header.source" });
   if (!input.tool || typeof input.tool.name !== "string" || typeof input.tool.version !== "string") throw new InputError("needs string name and version", { field: "header.tool" });
-  if (input.layout !== undefined) validateLayout(input.layout, "header.layout");
+  if (input.layout !== undefined) checkTraceLayout(input.layout, "header.layout");
   const threads = input.threads ?? (input.layout ? layoutThreads(input.layout) : null);
   if (threads !== null) checkThreads(threads, "header.threads");
+  if (threads !== null && input.layout !== undefined) checkThreadsInLayout(threads, input.layout, "header.threads");
   const seed = input.seed ?? null;
   if (seed !== null && !Number.isSafeInteger(seed)) throw new InputError(`must be an integer, got ${seed}`, { field: "header.seed" });
   return {
@@ -136,8 +161,37 @@ export function headerRecord(input: TraceHeaderInput, chunkSize: number): TraceH
   };
 }
 
+const VMA_KINDS: readonly VmaKind[] = ["text", "data", "heap", "mmap", "stack"];
+
+/** A layout as a trace may carry it: validateLayout's rules plus VMA kinds and names. */
+export function checkTraceLayout(layout: WorkloadLayout, where: string): void {
+  validateLayout(layout, where);
+  layout.processes.forEach((p, pi) => {
+    const pf = `${where}.processes[${pi}]`;
+    if (typeof p.name !== "string") throw new InputError("must be a string", { field: `${pf}.name` });
+    p.vmas.forEach((v, vi) => {
+      const vf = `${pf}.vmas[${vi}]`;
+      if (!VMA_KINDS.includes(v.kind)) throw new InputError(`kind must be one of ${VMA_KINDS.join(", ")}, got '${String(v.kind)}'`, { field: `${vf}.kind` });
+      if (typeof v.name !== "string") throw new InputError("must be a string", { field: `${vf}.name` });
+    });
+  });
+}
+
 function checkThreads(threads: unknown, field: string): asserts threads is number[] {
   if (!Array.isArray(threads) || !threads.every((t) => Number.isSafeInteger(t))) throw new InputError("must be a list of integer thread ids", { field });
+  const seen = new Set<number>();
+  threads.forEach((t: number, i) => {
+    if (seen.has(t)) throw new InputError(`thread ${t} is listed twice`, { field: `${field}[${i}]` });
+    seen.add(t);
+  });
+}
+
+/** Every listed thread must be a thread of the layout (replay runs the layout's threads). */
+function checkThreadsInLayout(threads: readonly number[], layout: WorkloadLayout, field: string): void {
+  const known = new Set(layoutThreads(layout));
+  threads.forEach((t, i) => {
+    if (!known.has(t)) throw new InputError(`thread ${t} is not a thread of any process of the layout (its threads: ${[...known].join(", ")})`, { field: `${field}[${i}]` });
+  });
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -155,6 +209,7 @@ export function checkHeaderRecord(x: unknown, at: { file: string; offset: number
   if (x.threads !== null) {
     try {
       checkThreads(x.threads, "header.threads");
+      if (x.layout !== null) checkThreadsInLayout(x.threads, x.layout as WorkloadLayout, "header.threads");
     } catch (e) {
       throw e instanceof InputError ? e.within(at) : e;
     }
@@ -167,7 +222,7 @@ export function checkHeaderRecord(x: unknown, at: { file: string; offset: number
 }
 
 /** Checks a decoded footer record. */
-export function checkFooterRecord(x: unknown, header: TraceHeaderRecord, at: { file: string; offset: number }): FooterRecord {
+export function checkFooterRecord(x: unknown, header: TraceHeaderRecord, version: number, at: { file: string; offset: number }): FooterRecord {
   const fail = (field: string, what: string): never => {
     throw new InputError(what, { ...at, field: `footer.${field}` });
   };
@@ -176,6 +231,7 @@ export function checkFooterRecord(x: unknown, header: TraceHeaderRecord, at: { f
     const v = x[k];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) fail(k, "must be a non-negative integer");
   }
+  if (version >= FORMAT_MAJOR && (typeof x.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(x.sha256))) fail("sha256", "must be a SHA-256 digest (64 hex digits)");
   if (header.layout === null) {
     if (x.layout === undefined) fail("layout", "the header has no layout, so the footer must carry one");
     wrapLayout(x.layout, "footer.layout", at);
@@ -188,12 +244,21 @@ export function checkFooterRecord(x: unknown, header: TraceHeaderRecord, at: { f
       throw e instanceof InputError ? e.within(at) : e;
     }
   }
+  if (header.layout === null || header.threads === null) {
+    const layout = (header.layout ?? x.layout) as WorkloadLayout;
+    const threads = (header.threads ?? x.threads) as number[];
+    try {
+      checkThreadsInLayout(threads, layout, header.threads === null ? "footer.threads" : "header.threads");
+    } catch (e) {
+      throw e instanceof InputError ? e.within(at) : e;
+    }
+  }
   return x as unknown as FooterRecord;
 }
 
 function wrapLayout(layout: unknown, where: string, at: { file: string; offset: number }): void {
   try {
-    validateLayout(layout as WorkloadLayout, where);
+    checkTraceLayout(layout as WorkloadLayout, where);
   } catch (e) {
     if (e instanceof InputError) throw e.within(at);
     throw new InputError(`malformed layout (${(e as Error).message})`, { ...at, field: where });

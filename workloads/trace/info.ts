@@ -1,10 +1,11 @@
 // traceInfo: a summary of a .dst trace, computed by streaming every chunk (so it also verifies the
-// whole file): access counts per kind, the address span, the threads seen, chunks, total gap ops
-// and the file's bytes per access, next to the header.
+// whole file, digest included): access counts per kind, the address span, the threads seen, total
+// gap ops and the file's bytes per access, next to the header, and every chunk's sequence number,
+// byte offset, size and access count (as `zstd -lv` lists frames).
 
 import { AccessBatch, AccessKind } from "../../hw/batch.ts";
 import type { TraceHeader } from "./format.ts";
-import { openTrace } from "./reader.ts";
+import { openTrace, type ChunkInfo, type OpenTraceOptions } from "./reader.ts";
 
 export interface TraceInfo {
   path: string;
@@ -20,10 +21,12 @@ export interface TraceInfo {
   /** Sum of the gaps (non-memory ops) of every access. */
   gapOps: number;
   bytesPerAccess: number;
+  /** Every chunk in file order. */
+  chunkList: ChunkInfo[];
 }
 
-export function traceInfo(path: string): TraceInfo {
-  const reader = openTrace(path);
+export function traceInfo(path: string, opts: Pick<OpenTraceOptions, "notice"> = {}): TraceInfo {
+  const reader = openTrace(path, opts);
   const batch = new AccessBatch(1 << 16);
   const kinds = new Float64Array(4);
   let lo = Infinity;
@@ -63,5 +66,6 @@ export function traceInfo(path: string): TraceInfo {
     threads: [...tids].sort((a, b) => a - b),
     gapOps: gaps,
     bytesPerAccess: accesses > 0 ? reader.fileBytes / accesses : 0,
+    chunkList: reader.chunkList.map((c) => ({ ...c })),
   };
 }

@@ -1,57 +1,100 @@
-// openTrace: a synchronous, streaming reader of .dst files (format.ts). Opening checks the header,
-// the trailer and the end marker (so a truncated file fails at once and the layout is known before
-// the first access); next() then reads one chunk at a time with positioned reads, checks its CRC
-// before decoding it and checks the decoded columns, so memory stays bounded by one chunk and a
-// damaged chunk raises an InputError (file, byte offset of the chunk, chunk number and part)
-// instead of yielding rows. Rows handed out before a damaged chunk are exactly the recorded ones.
+// openTrace: a synchronous, streaming reader of .dst files (format.ts), version 2 and, read-only
+// with a notice, version 1. Opening checks the header, the trailer and the end marker, then walks
+// the chunk heads (a few bytes each, one positioned read per chunk), so a truncated file and
+// missing, duplicated or reordered chunks fail at once, each named by sequence number and byte
+// offset, and the layout is known before the first access. next() then reads one chunk at a time,
+// checks its CRC before decoding it, checks the decoded columns and that every row belongs to a
+// declared thread, and, after the last chunk, the whole-file SHA-256; memory stays bounded by one
+// chunk and a damaged chunk raises an InputError (file, byte offset, chunk and part) instead of
+// yielding rows. Rows handed out before a damaged chunk are exactly the recorded ones.
 
+import { createHash, type Hash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { InputError, SimError } from "../../sim/errors.ts";
 import { AccessBatch, type AccessSource } from "../../hw/batch.ts";
 import { ChunkDecoder } from "./chunk-codec.ts";
-import { crc32 } from "./crc32.ts";
 import {
-  CHUNK_FRAME_HEAD, CHUNK_TAG, CRC_BYTES, END_FRAME_HEAD, END_MAGIC, END_TAG, FORMAT_MAJOR, FORMAT_VERSION, HEADER_PREFIX, MAGIC,
-  MAX_RECORD_BYTES, TRAILER_BYTES, checkFooterRecord, checkHeaderRecord, recordPackr,
+  CHUNK_FRAME_HEAD, CHUNK_FRAME_HEAD_V1, CHUNK_TAG, CRC_BYTES, END_FRAME_HEAD, END_MAGIC, END_TAG, FORMAT_MAJOR, FORMAT_MAJOR_V1,
+  HEADER_PREFIX, MAGIC, MAX_RECORD_BYTES, TRAILER_BYTES, checkFooterRecord, checkHeaderRecord, recordPackr,
   type FooterRecord, type TraceHeader, type TraceHeaderRecord,
 } from "./format.ts";
+
+/** One chunk's place in the file, as `trace info --json` lists it. */
+export interface ChunkInfo {
+  /** Sequence number (version 1 files have none: the position is used). */
+  seq: number;
+  /** Byte offset of the chunk's tag. */
+  offset: number;
+  /** Bytes of the whole frame: head, payload and CRC. */
+  bytes: number;
+  accesses: number;
+}
+
+export interface OpenTraceOptions {
+  /** Receives the notice that a file is version 1 (default: stderr, once per file and process). */
+  notice?: (text: string) => void;
+  /** Called with each chunk's payload once it is verified and decoded (`trace upgrade`). */
+  onChunk?: (accesses: number, payload: Uint8Array) => void;
+}
 
 export interface TraceReader extends AccessSource {
   readonly path: string;
   readonly header: TraceHeader;
+  /** The records as stored (for `trace upgrade`). */
+  readonly headerRecord: TraceHeaderRecord;
+  readonly footerRecord: FooterRecord;
   /** Size of the file in bytes. */
   readonly fileBytes: number;
+  /** Every chunk, in file order (found when the file was opened). */
+  readonly chunkList: readonly ChunkInfo[];
   /** Chunks and accesses decoded so far. */
   readonly chunksRead: number;
   readonly accessesRead: number;
-  /** Clears `out` and fills it with the next rows; 0 at the end (after checking the totals). */
+  /** Clears `out` and fills it with the next rows; 0 at the end (after checking the digest). */
   next(out: AccessBatch): number;
   /** Releases the file; safe to call more than once. The reader also closes itself at the end. */
   close(): void;
 }
 
 /** Opens a .dst trace; throws an InputError naming the file and byte offset if it is not a valid one. */
-export function openTrace(path: string): TraceReader {
-  return new DstReader(path);
+export function openTrace(path: string, opts: OpenTraceOptions = {}): TraceReader {
+  return new DstReader(path, opts);
+}
+
+const noticed = new Set<string>();
+
+function stderrNotice(path: string, text: string): void {
+  if (noticed.has(path)) return;
+  noticed.add(path);
+  process.stderr.write(`damon-sim: note: ${text}\n`);
 }
 
 class DstReader implements TraceReader {
   readonly header: TraceHeader;
+  readonly headerRecord: TraceHeaderRecord;
+  readonly footerRecord: FooterRecord;
   readonly fileBytes: number;
+  readonly chunkList: ChunkInfo[] = [];
   chunksRead = 0;
   accessesRead = 0;
   private fd: number;
-  private pos: number;
+  private readonly major: number;
+  private readonly headLength: number;
+  /** Version 2: chunk CRCs start from the header's CRC, and the file is hashed as it is read. */
+  private headerCrc = 0;
+  private readonly hash: Hash | null;
   private readonly footerOffset: number;
-  private readonly footer: FooterRecord;
+  private readonly declared: ReadonlySet<number>;
   private readonly decoded: AccessBatch;
   private decodedPos = 0;
   private readonly decoder = new ChunkDecoder();
-  private readonly head = Buffer.alloc(CHUNK_FRAME_HEAD);
   private frame = Buffer.alloc(1 << 16);
   private failure: InputError | null = null;
+  private readonly onChunk: ((accesses: number, payload: Uint8Array) => void) | undefined;
 
-  constructor(readonly path: string) {
+  constructor(readonly path: string, opts: OpenTraceOptions) {
+    this.onChunk = opts.onChunk;
     try {
       this.fd = openSync(path, "r");
     } catch (e) {
@@ -59,15 +102,25 @@ class DstReader implements TraceReader {
     }
     try {
       this.fileBytes = fstatSync(this.fd).size;
-      const { record, end, version } = this.readHeader();
-      this.pos = end;
+      const { record, end, major, minor, bytes } = this.readHeader();
+      this.major = major;
+      this.headLength = major === FORMAT_MAJOR_V1 ? CHUNK_FRAME_HEAD_V1 : CHUNK_FRAME_HEAD;
+      this.hash = major === FORMAT_MAJOR_V1 ? null : createHash("sha256").update(bytes);
+      this.headerRecord = record;
       this.footerOffset = this.readTrailer(end);
-      this.footer = this.readFooter(record);
-      this.header = resolveHeader(record, this.footer, version);
+      this.footerRecord = this.readFooter(record);
+      this.header = resolveHeader(record, this.footerRecord, `${major}.${minor}`);
+      this.declared = new Set(this.header.threads);
+      this.walkChunks(end);
       this.decoded = new AccessBatch(record.chunkSize);
     } catch (e) {
       this.close();
       throw e;
+    }
+    if (this.major === FORMAT_MAJOR_V1) {
+      const text = `${path} is a version 1 .dst trace, read as is (no chunk sequence numbers or whole-file digest); 'damon-sim trace upgrade ${path} -o NEW.dst' converts it to version ${FORMAT_MAJOR}`;
+      if (opts.notice) opts.notice(text);
+      else stderrNotice(path, text);
     }
   }
 
@@ -114,23 +167,25 @@ class DstReader implements TraceReader {
     }
   }
 
-  private readHeader(): { record: TraceHeaderRecord; end: number; version: string } {
+  private readHeader(): { record: TraceHeaderRecord; end: number; major: number; minor: number; bytes: Buffer } {
     const pre = Buffer.alloc(HEADER_PREFIX);
     if (this.fileBytes < HEADER_PREFIX) this.fail(`not a .dst trace: only ${this.fileBytes} bytes`, 0, "header");
     this.readAt(pre, HEADER_PREFIX, 0, "the header");
     for (let i = 0; i < MAGIC.length; i++) if (pre[i] !== MAGIC[i]) this.fail("not a .dst trace (bad magic bytes)", i, "header.magic");
     const major = pre.readUInt16LE(8);
     const minor = pre.readUInt16LE(10);
-    if (major !== FORMAT_MAJOR) this.fail(`unsupported .dst format version ${major}.${minor} (this damon-sim reads ${FORMAT_VERSION} and other ${FORMAT_MAJOR}.x)`, 8, "header.version");
+    if (major !== FORMAT_MAJOR && major !== FORMAT_MAJOR_V1) this.fail(`unsupported .dst format version ${major}.${minor} (this damon-sim reads ${FORMAT_MAJOR}.x and ${FORMAT_MAJOR_V1}.x)`, 8, "header.version");
     const length = pre.readUInt32LE(12);
     if (length > MAX_RECORD_BYTES || HEADER_PREFIX + length + CRC_BYTES > this.fileBytes) this.fail(`header length ${length} does not fit in the file (truncated or corrupted)`, 12, "header.length");
     const buf = Buffer.alloc(HEADER_PREFIX + length + CRC_BYTES);
     pre.copy(buf);
     this.readAt(buf.subarray(HEADER_PREFIX), length + CRC_BYTES, HEADER_PREFIX, "the header");
-    if (crc32(buf, 0, HEADER_PREFIX + length) !== buf.readUInt32LE(HEADER_PREFIX + length)) this.fail("header checksum mismatch (corrupted)", HEADER_PREFIX + length, "header.crc");
+    const crc = buf.readUInt32LE(HEADER_PREFIX + length);
+    if (crc32(buf.subarray(0, HEADER_PREFIX + length)) !== crc) this.fail("header checksum mismatch (corrupted)", HEADER_PREFIX + length, "header.crc");
+    this.headerCrc = crc;
     const x = this.unpack(buf.subarray(HEADER_PREFIX, HEADER_PREFIX + length), HEADER_PREFIX, "header");
     const record = checkHeaderRecord(x, { file: this.path, offset: HEADER_PREFIX });
-    return { record, end: HEADER_PREFIX + length + CRC_BYTES, version: `${major}.${minor}` };
+    return { record, end: buf.length, major, minor, bytes: buf };
   }
 
   private readTrailer(dataStart: number): number {
@@ -151,9 +206,9 @@ class DstReader implements TraceReader {
     this.readAt(buf, buf.length, at, "the end marker");
     if (buf[0] !== END_TAG) this.fail("no end marker where the trailer points (corrupted)", at, "footer.tag");
     if (buf.readUInt32LE(1) !== length || length > MAX_RECORD_BYTES) this.fail(`end marker length ${buf.readUInt32LE(1)} does not match the file size (truncated or corrupted)`, at + 1, "footer.length");
-    if (crc32(buf, 0, END_FRAME_HEAD + length) !== buf.readUInt32LE(END_FRAME_HEAD + length)) this.fail("end marker checksum mismatch (corrupted)", at + END_FRAME_HEAD + length, "footer.crc");
+    if (crc32(buf.subarray(0, END_FRAME_HEAD + length)) !== buf.readUInt32LE(END_FRAME_HEAD + length)) this.fail("end marker checksum mismatch (corrupted)", at + END_FRAME_HEAD + length, "footer.crc");
     const x = this.unpack(buf.subarray(END_FRAME_HEAD, END_FRAME_HEAD + length), at + END_FRAME_HEAD, "footer");
-    return checkFooterRecord(x, header, { file: this.path, offset: at + END_FRAME_HEAD });
+    return checkFooterRecord(x, header, this.major, { file: this.path, offset: at + END_FRAME_HEAD });
   }
 
   private unpack(bytes: Uint8Array, offset: number, what: string): unknown {
@@ -164,45 +219,109 @@ class DstReader implements TraceReader {
     }
   }
 
+  /**
+   * Reads every chunk head between the header and the end marker, then checks that the sequence
+   * numbers run 0..n-1 in file order (n from the end marker) and the counts add up.
+   */
+  private walkChunks(start: number): void {
+    const h = this.headLength;
+    const v2 = this.major !== FORMAT_MAJOR_V1;
+    const head = Buffer.alloc(h);
+    const list = this.chunkList;
+    const chunkSize = this.headerRecord.chunkSize;
+    let pos = start;
+    let accesses = 0;
+    while (pos < this.footerOffset) {
+      const i = list.length;
+      const room = this.footerOffset - pos;
+      if (room < h + CRC_BYTES) this.fail(`truncated or corrupted: ${room} bytes before the end marker cannot hold chunk ${i}`, pos, `chunk ${i}`);
+      this.readAt(head, h, pos, `chunk ${i}`);
+      if (head[0] !== CHUNK_TAG) this.fail(`expected a chunk tag (0x43), found 0x${head[0]!.toString(16)} (corrupted)`, pos, `chunk ${i} tag`);
+      const seq = v2 ? head.readUInt32LE(1) : i;
+      const count = head.readUInt32LE(h - 8);
+      const length = head.readUInt32LE(h - 4);
+      if (count < 1 || count > chunkSize) this.fail(`chunk holds ${count} accesses; chunks hold 1..${chunkSize} (corrupted)`, pos + h - 8, `chunk ${i} count`);
+      if (length > room - h - CRC_BYTES) this.fail(`chunk length ${length} runs past the end marker (truncated or corrupted)`, pos + h - 4, `chunk ${i} length`);
+      list.push({ seq, offset: pos, bytes: h + length + CRC_BYTES, accesses: count });
+      accesses += count;
+      pos += h + length + CRC_BYTES;
+    }
+    const f = this.footerRecord;
+    if (v2) this.checkSequence(f.chunks);
+    if (list.length !== f.chunks || accesses !== f.accesses) {
+      this.fail(`the end marker counts ${f.chunks} chunks and ${f.accesses} accesses but the file holds ${list.length} and ${accesses}`, this.footerOffset, "footer");
+    }
+  }
+
+  /** Names the first out-of-range, duplicated, missing or misplaced chunk. */
+  private checkSequence(n: number): void {
+    const list = this.chunkList;
+    const at = new Map<number, number>();
+    list.forEach((c, i) => {
+      if (c.seq >= n) this.fail(`the chunk at byte offset ${c.offset} says it is chunk ${c.seq}, but the end marker counts ${n} chunks (corrupted, or a chunk of another trace)`, c.offset + 1, `chunk ${i} sequence`);
+      const first = at.get(c.seq);
+      if (first !== undefined) this.fail(`chunk ${c.seq} appears twice, at byte offsets ${list[first]!.offset} and ${c.offset} (duplicated)`, c.offset + 1, `chunk ${i} sequence`);
+      at.set(c.seq, i);
+    });
+    for (let s = 0; s < n; s++) {
+      if (at.has(s)) continue;
+      const next = list.find((c) => c.seq > s);
+      const where = next ? `chunk ${next.seq} is where it belongs` : "the end marker follows";
+      this.fail(`chunk ${s} of ${n} is missing (${where}; the file holds ${list.length} chunks)`, next ? next.offset : this.footerOffset, `chunk ${s}`);
+    }
+    list.forEach((c, i) => {
+      if (c.seq !== i) this.fail(`chunks out of order: chunk ${c.seq} is where chunk ${i} belongs (chunk ${i} is at byte offset ${list[at.get(i)!]!.offset})`, c.offset + 1, `chunk ${i} sequence`);
+    });
+  }
+
   /** Decodes the next chunk into `decoded`; false at the end marker. */
   private loadChunk(): boolean {
     if (this.failure !== null) throw this.failure;
+    const index = this.chunksRead;
+    const list = this.chunkList;
     if (this.fd < 0) {
-      if (this.pos === this.footerOffset) return false;
+      if (index === list.length) return false;
       throw new SimError(`trace reader ${this.path}: next() after close()`);
     }
-    const at = this.pos;
-    const index = this.chunksRead;
-    if (at === this.footerOffset) {
-      if (this.chunksRead !== this.footer.chunks || this.accessesRead !== this.footer.accesses) {
-        this.fail(`the end marker counts ${this.footer.chunks} chunks and ${this.footer.accesses} accesses but the file holds ${this.chunksRead} and ${this.accessesRead}`, at, "footer");
+    if (index === list.length) {
+      if (this.hash !== null) {
+        const digest = this.hash.digest("hex");
+        if (digest !== this.footerRecord.sha256) {
+          this.fail(`the file's SHA-256 is ${digest} but the end marker records ${this.footerRecord.sha256 ?? "none"}: a chunk is not the one written (e.g. taken from another trace)`, this.footerOffset, "footer.sha256");
+        }
       }
       this.close();
       return false;
     }
-    const room = this.footerOffset - at - CHUNK_FRAME_HEAD - CRC_BYTES;
-    if (room < 0) this.fail(`truncated or corrupted: ${this.footerOffset - at} bytes before the end marker cannot hold chunk ${index}`, at, `chunk ${index}`);
-    const head = this.head;
-    this.readAt(head, CHUNK_FRAME_HEAD, at, `chunk ${index}`);
-    if (head[0] !== CHUNK_TAG) this.fail(`expected a chunk tag (0x43), found 0x${head[0]!.toString(16)} (corrupted)`, at, `chunk ${index} tag`);
-    const count = head.readUInt32LE(1);
-    const length = head.readUInt32LE(5);
-    if (count < 1 || count > this.header.chunkSize) this.fail(`chunk holds ${count} accesses; chunks hold 1..${this.header.chunkSize} (corrupted)`, at + 1, `chunk ${index} count`);
-    if (length > room) this.fail(`chunk length ${length} runs past the end marker (corrupted)`, at + 5, `chunk ${index} length`);
-    if (this.frame.length < length + CRC_BYTES) this.frame = Buffer.alloc(Math.max(length + CRC_BYTES, this.frame.length * 2));
+    const c = list[index]!;
+    const h = this.headLength;
+    if (this.frame.length < c.bytes) this.frame = Buffer.alloc(Math.max(c.bytes, this.frame.length * 2));
     const frame = this.frame;
-    this.readAt(frame, length + CRC_BYTES, at + CHUNK_FRAME_HEAD, `chunk ${index}`);
-    const crc = crc32(frame, 0, length, crc32(head, 0, CHUNK_FRAME_HEAD));
-    if (crc !== frame.readUInt32LE(length)) this.fail("chunk checksum mismatch (corrupted)", at + CHUNK_FRAME_HEAD + length, `chunk ${index} crc`);
-    const err = this.decoder.decode(frame.subarray(0, length), count, this.decoded);
+    this.readAt(frame, c.bytes, c.offset, `chunk ${index}`);
+    const bodyEnd = c.bytes - CRC_BYTES;
+    const v2 = this.hash !== null;
+    if (frame[0] !== CHUNK_TAG || (v2 && frame.readUInt32LE(1) !== c.seq) || frame.readUInt32LE(h - 8) !== c.accesses || frame.readUInt32LE(h - 4) !== bodyEnd - h) {
+      this.fail("the chunk head changed since the file was opened", c.offset, `chunk ${index}`);
+    }
+    const body = frame.subarray(0, bodyEnd);
+    if ((v2 ? crc32(body, this.headerCrc) : crc32(body)) !== frame.readUInt32LE(bodyEnd)) {
+      this.fail(`chunk checksum mismatch (corrupted${v2 ? ", or a chunk of another trace" : ""})`, c.offset + bodyEnd, `chunk ${index} crc`);
+    }
+    const payload = frame.subarray(h, bodyEnd);
+    const err = this.decoder.decode(payload, c.accesses, this.decoded, this.declared);
     if (err !== null) {
       this.decoded.clear();
-      this.fail(`chunk does not decode: ${err.detail}`, at + CHUNK_FRAME_HEAD, `chunk ${index} ${err.part}`);
+      if (err.undeclared) {
+        const u = err.undeclared;
+        this.fail(`access ${u.row} of chunk ${index} (access ${this.accessesRead + u.row} of the trace) belongs to thread ${u.tid}, which the trace does not declare (its threads: ${this.header.threads.join(", ")})`, c.offset, `chunk ${index} tid`);
+      }
+      this.fail(`chunk does not decode: ${err.detail}`, c.offset + h, `chunk ${index} ${err.part}`);
     }
+    if (this.hash !== null) this.hash.update(frame.subarray(0, c.bytes));
+    this.onChunk?.(c.accesses, payload);
     this.decodedPos = 0;
-    this.pos = at + CHUNK_FRAME_HEAD + length + CRC_BYTES;
     this.chunksRead++;
-    this.accessesRead += count;
+    this.accessesRead += c.accesses;
     return true;
   }
 }
@@ -220,5 +339,6 @@ function resolveHeader(r: TraceHeaderRecord, f: FooterRecord, version: string): 
     meta: r.meta,
     chunks: f.chunks,
     accesses: f.accesses,
+    sha256: f.sha256 ?? null,
   };
 }

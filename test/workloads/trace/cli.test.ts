@@ -136,7 +136,7 @@ describe("damon-sim import lackey / trace info", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/dmg\.dst, byte offset \d+, field 'trailer/);
     const flipped = Buffer.from(bytes);
-    flipped[bytes.readUInt32LE(12) + 16 + 4 + 12]! ^= 0x10; // inside chunk 0's payload
+    flipped[bytes.readUInt32LE(12) + 16 + 4 + 20]! ^= 0x10; // inside chunk 0's payload (after its 13-byte head)
     writeFileSync(bad, flipped);
     r = runCli(["trace", "info", bad]);
     expect(r.status).toBe(1);

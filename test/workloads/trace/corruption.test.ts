@@ -1,7 +1,8 @@
 // Damaged .dst files: every single flipped byte and every truncation of small traces must raise
 // an InputError that names the file and a byte offset, and the rows handed out before the error
 // must be exactly the recorded ones (never a wrong row). Plus the specific diagnoses: magic,
-// version, checksums, and an end marker whose totals disagree with the chunks.
+// version, checksums, and an end marker whose totals disagree with the chunks (found when the
+// file is opened, before any row).
 
 import { describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -11,7 +12,7 @@ import { InputError } from "../../../sim/errors.ts";
 import { RngRoot } from "../../../sim/rng.ts";
 import { TraceWriter } from "../../../workloads/trace/writer.ts";
 import { openTrace } from "../../../workloads/trace/reader.ts";
-import { crc32 } from "../../../workloads/trace/crc32.ts";
+import { crc32 } from "node:zlib";
 import { recordPackr } from "../../../workloads/trace/format.ts";
 import { HEADER, batchOf, lackeyLikeRows, randomRows, rowsOf, tempDir, type Row } from "./helpers.ts";
 
@@ -93,7 +94,7 @@ describe("damaged traces", () => {
       expect(e.location.field).toMatch(field);
     };
     check(() => Buffer.from("I  0401ab70,3\n I 1fff000758,8\n"), /not a \.dst trace/, 0, /header/);
-    check((b) => (b.writeUInt16LE(2, 8), b), /unsupported \.dst format version 2\.0/, 8, /header\.version/);
+    check((b) => (b.writeUInt16LE(3, 8), b), /unsupported \.dst format version 3\.0/, 8, /header\.version/);
     check((b) => (b[20]! ^= 4, b), /header checksum mismatch/, null, /header\.crc/);
     const headerEnd = 16 + bytes.readUInt32LE(12) + 4;
     check((b) => (b[headerEnd + 20]! ^= 4, b), /chunk checksum mismatch/, null, /^chunk 0 crc$/);
@@ -114,14 +115,14 @@ describe("damaged traces", () => {
     frame[0] = 0x45;
     frame.writeUInt32LE(body.length, 1);
     body.copy(frame, 5);
-    frame.writeUInt32LE(crc32(frame, 0, 5 + body.length), 5 + body.length);
+    frame.writeUInt32LE(crc32(frame.subarray(0, 5 + body.length)), 5 + body.length);
     bytes.copy(frame, 5 + body.length + 4, bytes.length - 16);
     const bad = join(dir, "liar-bad.dst");
     writeFileSync(bad, Buffer.concat([bytes.subarray(0, footerOffset), frame]));
     const { error, rows: got } = readDamaged(bad);
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toMatch(/end marker counts 4 chunks and 201 accesses but the file holds 4 and 200/);
-    expect(got).toEqual(rows);
+    expect(got).toEqual([]);
   });
 
   it("reports a missing file or a directory as an InputError naming it", () => {

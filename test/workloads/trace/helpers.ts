@@ -39,15 +39,21 @@ export function rowsOf(b: AccessBatch): Row[] {
   return out;
 }
 
-/** Random rows mixing every kind, wide and narrow address ranges, repeated and varying tids/gaps. */
-export function randomRows(n: number, seed: number): Row[] {
+/** The threads HEADER declares: every tid randomRows and lackeyLikeRows use. */
+export const TEST_TIDS = [1, 2, 3, 4, 5, 6, 7, 8, 65_536, 2 ** 31 - 1];
+
+/**
+ * Random rows mixing every kind, wide and narrow address ranges, repeated and varying tids/gaps.
+ * Tids come from TEST_TIDS, or with `anyTid` from all of int32 (for the column codec alone).
+ */
+export function randomRows(n: number, seed: number, anyTid = false): Row[] {
   const r = new RngRoot(seed).stream("test.rows");
   const rows: Row[] = [];
   let tid = 1;
   let gap = 0;
   let base = r.int(2 ** 47);
   for (let i = 0; i < n; i++) {
-    if (r.chance(0.01)) tid = r.chance(0.5) ? 1 + r.int(8) : r.int(2 ** 32) - 2 ** 31;
+    if (r.chance(0.01)) tid = r.chance(0.5) ? 1 + r.int(8) : anyTid ? r.int(2 ** 32) - 2 ** 31 : TEST_TIDS[r.int(TEST_TIDS.length)]!;
     if (r.chance(0.2)) gap = r.chance(0.5) ? 0 : r.chance(0.5) ? 2 ** 32 - 1 : r.int(1000);
     const pick = r.int(6);
     let addr: number;
@@ -85,7 +91,7 @@ export function lackeyLikeRows(n: number, seed: number): Row[] {
 export const HEADER: TraceHeaderInput = {
   source: "unit test",
   tool: { name: "damon-sim-test", version: "0" },
-  layout: { processes: [{ pid: 1, name: "t", vmas: [{ start: 0, end: 4096, name: "x", kind: "heap", backing: "anon" }], threads: [{ tid: 1 }] }] },
+  layout: { processes: [{ pid: 1, name: "t", vmas: [{ start: 0, end: 4096, name: "x", kind: "heap", backing: "anon" }], threads: TEST_TIDS.map((tid) => ({ tid })) }] },
   seed: 7,
   meta: { purpose: "test" },
 };

@@ -13,7 +13,7 @@ import { openTrace } from "../../../workloads/trace/reader.ts";
 import { traceInfo } from "../../../workloads/trace/info.ts";
 import { traceWorkload } from "../../../workloads/trace/workload.ts";
 import { RngRoot } from "../../../sim/rng.ts";
-import { HEADER, batchOf, lackeyLikeRows, randomRows, readAll, rowsOf, tempDir, type Row } from "./helpers.ts";
+import { HEADER, TEST_TIDS, batchOf, lackeyLikeRows, randomRows, readAll, rowsOf, tempDir, type Row } from "./helpers.ts";
 
 const dir = tempDir();
 let seq = 0;
@@ -53,11 +53,11 @@ describe("trace round trip", () => {
     expect(r.header.tool).toEqual(HEADER.tool);
     expect(r.header.layout).toEqual(HEADER.layout);
     expect(r.header.layoutInferred).toBe(false);
-    expect(r.header.threads).toEqual([1]);
+    expect(r.header.threads).toEqual(TEST_TIDS);
     expect(r.header.seed).toBe(7);
     expect(r.header.meta).toEqual({ purpose: "test" });
     expect(r.header.chunkSize).toBe(64);
-    expect(r.header.formatVersion).toBe("1.0");
+    expect(r.header.formatVersion).toBe("2.0");
     expect(r.header.chunks).toBe(2);
     expect(r.header.accesses).toBe(100);
     r.close();
