@@ -12,6 +12,7 @@ const MODULES: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import("./damon-kdamond.ts"),
   () => import("./hw-primitives.ts"),
   () => import("./damon-reports.ts"),
+  () => import("./run-masim.ts"),
   // @benchmarks-end (add new benchmark modules just above this line)
 ];
 

@@ -1,6 +1,8 @@
 // Shared by `run` (and later `compare`): the options that describe one simulation (machine,
 // workload, DAMON attributes and operations set, duration, seed) and the code that turns parsed
 // options into a ready machine with the workload loaded and a kdamond created (not started).
+// Without --duration a workload with an end runs to it; one without an end stops at
+// DEFAULT_ENDLESS_DURATION.
 // Interval options take damo's spelling: a bare number is microseconds; "5ms", "1s" also work.
 
 import { existsSync } from "node:fs";
@@ -22,9 +24,11 @@ import { NumaRecorder, numaProbes } from "../damon/numa.ts";
 import { AttributeScorer } from "../damon/attribute-truth.ts";
 import { PRIMITIVES, type PrimitiveName } from "../damon/reports/buffer.ts";
 import { parseCpuList, parseTidList, type SampleFilter } from "../damon/reports/filters.ts";
-import { resolveWorkload } from "../workloads/registry.ts";
+import { resolveWorkloadEnd, type WorkloadEnd } from "../workloads/registry.ts";
 
 export const DEFAULT_WORKLOAD = "tiering-hotcold";
+/** Simulated time limit of a run of a workload without an end when --duration is not given. */
+export const DEFAULT_ENDLESS_DURATION = "30s";
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   machine: { type: "string", value: "PRESET|FILE", description: "machine preset (damon-sim machines) or JSON file", default: "2s-ddr5" },
@@ -35,7 +39,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "min-regions": { type: "string", value: "N", description: "minimum number of regions", default: "10" },
   "max-regions": { type: "string", value: "N", description: "maximum number of regions", default: "1000" },
   "intervals-goal": { type: "string", value: "BP,AGGRS,MIN,MAX", description: "intervals auto-tuning goal, e.g. 4%,3,5ms,10s (off by default)" },
-  duration: { type: "string", value: "T", description: "simulated time limit (the run also ends when the workload does)", default: "30s" },
+  duration: { type: "string", value: "T", description: `cut the run short after this much simulated time (default: a workload with an end runs to it; one without an end, like the built-in generators, stops at ${DEFAULT_ENDLESS_DURATION})` },
   seed: { type: "string", value: "N", description: "root random seed", default: "1" },
   variant: { type: "string", value: "mainline|next", description: "DAMON semantics: mainline, or damon/next (DN-b)", default: "mainline" },
   "kdamond-cpu": { type: "string", value: "N", description: "CPU kdamond runs on (default: the last CPU)" },
@@ -63,7 +67,12 @@ export interface RunSetup {
   machine: Machine;
   workload: Workload;
   monitor: Monitor;
+  /** Simulated time limit: Infinity when a finite workload runs to its end. */
   durationNs: number;
+  /** Where the limit comes from: --duration, the default for endless workloads, or none (run to the workload's end). */
+  durationLimit: DurationLimit;
+  /** How the workload ends by itself. */
+  workloadEnd: WorkloadEnd;
   seed: number;
   /** Number of data-attribute probes (0 without attributes). */
   probes: number;
@@ -72,6 +81,17 @@ export interface RunSetup {
   /** Scores probe estimates against the exact bytes with each attribute (when probes are set). */
   attributes: AttributeScorer | null;
   options: Record<string, unknown>;
+}
+
+export type DurationLimit = "option" | "default" | "none";
+
+/** Why a run stopped. */
+export type RunEnd = "workload finished" | "cut at --duration" | "cut at the default limit";
+
+/** How the run ended (call after it stopped). */
+export function runEnd(s: Pick<RunSetup, "machine" | "durationLimit">): RunEnd {
+  if (s.machine.finished) return "workload finished";
+  return s.durationLimit === "default" ? "cut at the default limit" : "cut at --duration";
 }
 
 export function machineConfig(name: string): MachineConfig {
@@ -245,12 +265,15 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   const variant = stringOpt(args, "variant") ?? "mainline";
   if (variant !== "mainline" && variant !== "next") throw new UsageError(`${spec.name}: --variant must be mainline or next, got '${variant}'`);
   const attrs = attrsFromArgs(spec, args);
-  const durationNs = parseDuration(stringOpt(args, "duration") ?? "30s", "s", "--duration");
-  if (durationNs <= 0) throw new UsageError(`${spec.name}: --duration must be positive`);
+  const durationOpt = stringOpt(args, "duration");
+  const durationArg = durationOpt !== undefined ? parseDuration(durationOpt, "s", "--duration") : undefined;
+  if (durationArg !== undefined && durationArg <= 0) throw new UsageError(`${spec.name}: --duration must be positive`);
   const quantumNs = parseDuration(stringOpt(args, "quantum") ?? "10us", "ns", "--quantum");
   if (quantumNs <= 0) throw new UsageError(`${spec.name}: --quantum must be positive`);
   const config = machineConfig(stringOpt(args, "machine") ?? "2s-ddr5");
-  const workload = resolveWorkload(extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD);
+  const { workload, end: workloadEnd } = resolveWorkloadEnd(extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD);
+  const durationLimit: DurationLimit = durationArg !== undefined ? "option" : workloadEnd.finite ? "none" : "default";
+  const durationNs = durationArg ?? (workloadEnd.finite ? Infinity : parseDuration(DEFAULT_ENDLESS_DURATION, "s", "--duration"));
   const sched = new Scheduler();
   const machine = new Machine(config, sched, new RngRoot(seed), {
     quantumNs,
@@ -277,6 +300,8 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
     workload,
     monitor,
     durationNs,
+    durationLimit,
+    workloadEnd,
     seed,
     probes: mon.probes?.length ?? 0,
     numa,
@@ -289,8 +314,10 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
 export function describeRun(s: RunSetup): Record<string, unknown> {
   return {
     seed: s.seed,
-    durationLimitNs: s.durationNs,
-    durationLimitSeconds: s.durationNs / SEC,
+    durationLimitNs: Number.isFinite(s.durationNs) ? s.durationNs : null,
+    durationLimitSeconds: Number.isFinite(s.durationNs) ? s.durationNs / SEC : null,
+    durationLimit: s.durationLimit === "option" ? "--duration" : s.durationLimit === "default" ? `default for workloads without an end (${DEFAULT_ENDLESS_DURATION})` : "none: runs to the workload's end",
+    workloadLengthNs: s.workloadEnd.lengthNs,
     workload: { name: s.workload.name, layout: s.workload.layout },
     machine: s.machine.config,
     damon: { ops: s.monitor.ops.name, primitives: s.monitor.primitives, variant: s.monitor.ctx.variant, attrs: s.monitor.ctx.attrs, kdamondCpu: s.monitor.kdamond.cpu, costs: s.monitor.ctx.costs, minRegionSz: s.monitor.ctx.minRegionSz },

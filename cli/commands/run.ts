@@ -1,21 +1,24 @@
 // `damon-sim run [WORKLOAD|TRACE]`: simulates a machine running a workload (or replaying a trace)
 // with DAMON monitoring it, and writes OUTDIR/damon.data (a damo record), summary.json,
 // config.json, stats.json and stats.txt. Files are written under temporary names and renamed, so
-// an interrupted run (Ctrl-C) leaves no half-written output.
+// an interrupted run (Ctrl-C) leaves no half-written output. A finite workload runs to its end
+// unless --duration cuts it short; the summary says which. The host timing line printed at the end
+// (wall seconds, accesses/s, host seconds per simulated second) is the only output that differs
+// between identical runs, so it goes to stdout only, never into a file.
 
 import { mkdirSync } from "node:fs";
 import { writeFileAtomic } from "../atomic-write.ts";
 import { join } from "node:path";
 import { stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
-import { Progress } from "../progress.ts";
+import { formatRate, Progress } from "../progress.ts";
 import { UsageError } from "../../sim/errors.ts";
 import { Stats } from "../../sim/stats.ts";
 import { formatDuration, SEC } from "../../sim/time.ts";
 import { formatSize } from "../../sim/units.ts";
 import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
 import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
-import { buildRun, describeRun, RUN_OPTIONS, type RunSetup } from "../run-setup.ts";
+import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, type RunSetup } from "../run-setup.ts";
 import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/record.ts";
 import { version } from "../main.ts";
 
@@ -31,13 +34,19 @@ const spec: CommandSpec = {
   },
   details: `WORKLOAD is a built-in generator name (damon-sim workloads), a masim config (.cfg), a JSON
 workload spec (.json) or a recorded trace (.dst). Without one, the built-in default runs.
+A workload with an end (masim configs, traces, specs whose threads all end) runs to it unless
+--duration cuts it short; one without an end (the built-in generators) stops at ${DEFAULT_ENDLESS_DURATION}
+unless --duration says otherwise. At the end, the host wall time, accesses per second and host
+seconds per simulated second are printed (not written to any file: they vary run to run); on a
+terminal a progress bar shows simulated time, accesses per second and the time left.
 Examples:
-  damon-sim run stairs --ops vaddr --duration 10s -o out/stairs
+  damon-sim run stairs-60s --ops vaddr -o out/stairs       masim's full 60 s stairs, to its end
+  damon-sim run stairs --ops vaddr --duration 3s -o out/stairs
   damon-sim run workloads/configs/zigzag.cfg --machine 2s-ddr5 --ops paddr -o out/zigzag
   damon-sim report access out/stairs`,
 };
 
-/** Writes `data` to `path` via a temporary file in the same folder. */
+/** Runs the simulation until the workload ends or the limit, recording every aggregation into OUTDIR/damon.data (nothing is left on Ctrl-C). */
 export async function executeRun(setup: RunSetup, outDir: string, recordFormat: "json_compressed" | "json", quiet = false): Promise<{ interrupted: boolean }> {
   const { machine, sched, monitor, durationNs } = setup;
   mkdirSync(outDir, { recursive: true });
@@ -64,14 +73,26 @@ export async function executeRun(setup: RunSetup, outDir: string, recordFormat: 
     interrupted = true;
   };
   process.once("SIGINT", onSig);
-  const progress = new Progress(quiet ? "" : "simulating", { total: durationNs / SEC, format: (n) => `${n.toFixed(1)} s` });
+  // progress in simulated time when the end is known in time (or unknown); a trace replayed to its end goes by accesses
+  const accesses = (): number => machine.cpus.reduce((a, c) => a + c.accesses, 0);
+  const timeTotal = Math.min(durationNs, setup.workloadEnd.lengthNs ?? Infinity);
+  const traceTotal = Number.isFinite(timeTotal) ? null : setup.workloadEnd.accesses;
+  const common = { eta: true, rateOf: "accesses", delayMs: 1000 };
+  const progress =
+    traceTotal !== null
+      ? new Progress("replaying", { ...common, total: traceTotal, format: (n) => formatRate(n) })
+      : new Progress("simulating", { ...common, ...(Number.isFinite(timeTotal) ? { total: timeTotal / SEC } : {}), format: (n) => `${n.toFixed(1)} s` });
   machine.onAllThreadsDone(() => sched.stop());
   monitor.kdamond.start();
   const step = Math.max(1, Math.min(durationNs, 50_000_000));
   try {
     while (!interrupted && sched.now < durationNs && !machine.finished) {
       sched.run(Math.min(durationNs, sched.now + step));
-      if (!quiet) progress.update(sched.now / SEC, `${ctx.aggregations} snapshots`);
+      if (!quiet) {
+        const n = accesses();
+        if (traceTotal !== null) progress.update(n, `${formatDuration(sched.now)} simulated, ${ctx.aggregations} snapshots`, n);
+        else progress.update(sched.now / SEC, `${ctx.aggregations} snapshots`, n);
+      }
       await new Promise((r) => setImmediate(r));
     }
   } catch (e) {
@@ -104,6 +125,8 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     seed: setup.seed,
     simulatedNs: sched.now,
     workloadFinished: machine.finished,
+    ended: runEnd(setup),
+    durationLimitNs: Number.isFinite(setup.durationNs) ? setup.durationNs : null,
     accesses: machine.cpus.reduce((a, c) => a + c.accesses, 0),
     snapshots: monitor.ctx.aggregations,
     samples: monitor.ctx.samples,
@@ -140,9 +163,58 @@ export function reportSummary(setup: RunSetup): Record<string, unknown> | null {
   };
 }
 
+/** Host wall-clock figures of a run. They differ between identical runs: print them, never write them to the run's files. */
+export interface HostTiming {
+  wallSeconds: number;
+  accesses: number;
+  simulatedSeconds: number;
+  accessesPerSecond: number;
+  hostSecondsPerSimulatedSecond: number;
+}
+
+export function hostTiming(setup: RunSetup, wallSeconds: number): HostTiming {
+  const accesses = setup.machine.cpus.reduce((a, c) => a + c.accesses, 0);
+  const simulatedSeconds = setup.sched.now / SEC;
+  return {
+    wallSeconds,
+    accesses,
+    simulatedSeconds,
+    accessesPerSecond: wallSeconds > 0 ? accesses / wallSeconds : 0,
+    hostSecondsPerSimulatedSecond: simulatedSeconds > 0 ? wallSeconds / simulatedSeconds : 0,
+  };
+}
+
+/** Writes summary.json, config.json, stats.json, stats.txt (and attributes.json, numa.json when asked for); returns the summary. */
+export function writeRunOutputs(setup: RunSetup, outDir: string): Record<string, unknown> {
+  const stats = new Stats();
+  setup.machine.registerStats(stats);
+  stats.gauge("damon.kdamond.cpuNs", "kdamond CPU time", () => setup.monitor.kdamond.totalCostNs, "Nanosecond");
+  stats.gauge("damon.snapshots", "aggregations (snapshots)", () => setup.monitor.ctx.aggregations);
+  stats.gauge("simSeconds", "simulated seconds", () => setup.sched.now / 1e9, "Second");
+  const summary = runSummary(setup);
+  writeFileAtomic(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  writeFileAtomic(join(outDir, "config.json"), JSON.stringify(describeRun(setup), null, 2) + "\n");
+  writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(stats.toJSON(), null, 2) + "\n");
+  writeFileAtomic(join(outDir, "stats.txt"), stats.toStatsTxt());
+  if (setup.attributes) writeFileAtomic(join(outDir, "attributes.json"), JSON.stringify({ probes: setup.monitor.ctx.probes.map((p) => p.name), windows: setup.attributes.windows }) + "\n");
+  if (setup.numa) writeFileAtomic(join(outDir, "numa.json"), JSON.stringify({ machine: setup.machine.config.name, nodes: setup.machine.config.nodes.length, snapshots: setup.numa.snapshots }) + "\n");
+  return summary;
+}
+
+/** "(workload finished)", "(cut at --duration ...)" or "(cut at the default limit ...)", for the summary line. */
+function endNote(setup: RunSetup): string {
+  const end = runEnd(setup);
+  if (end === "workload finished") return "workload finished";
+  if (end === "cut at the default limit") return `cut at the ${DEFAULT_ENDLESS_DURATION} default limit for workloads without an end; --duration sets it`;
+  const len = setup.workloadEnd.lengthNs;
+  if (!setup.workloadEnd.finite) return "cut at --duration; the workload has no end";
+  return len !== null ? `cut at --duration; the workload runs about ${formatDuration(len)}` : "cut at --duration before the workload's end";
+}
+
 export const command: Command = {
   spec,
   async run(args: ParsedArgs) {
+    const t0 = performance.now();
     const fmt = stringOpt(args, "record-format") ?? "json_compressed";
     if (fmt !== "json_compressed" && fmt !== "json") throw new UsageError(`run: --record-format must be json_compressed or json, got '${fmt}'`);
     const setup = buildRun(spec, args);
@@ -153,25 +225,16 @@ export const command: Command = {
       process.stderr.write("damon-sim: interrupted; nothing was written\n");
       return 130;
     }
-    const stats = new Stats();
-    setup.machine.registerStats(stats);
-    stats.gauge("damon.kdamond.cpuNs", "kdamond CPU time", () => setup.monitor.kdamond.totalCostNs, "Nanosecond");
-    stats.gauge("damon.snapshots", "aggregations (snapshots)", () => setup.monitor.ctx.aggregations);
-    stats.gauge("simSeconds", "simulated seconds", () => setup.sched.now / 1e9, "Second");
-    const summary = runSummary(setup);
-    writeFileAtomic(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-    writeFileAtomic(join(outDir, "config.json"), JSON.stringify(describeRun(setup), null, 2) + "\n");
-    writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(stats.toJSON(), null, 2) + "\n");
-    writeFileAtomic(join(outDir, "stats.txt"), stats.toStatsTxt());
-    if (setup.attributes) writeFileAtomic(join(outDir, "attributes.json"), JSON.stringify({ probes: setup.monitor.ctx.probes.map((p) => p.name), windows: setup.attributes.windows }) + "\n");
-    if (setup.numa) writeFileAtomic(join(outDir, "numa.json"), JSON.stringify({ machine: setup.machine.config.name, nodes: setup.machine.config.nodes.length, snapshots: setup.numa.snapshots }) + "\n");
+    const summary = writeRunOutputs(setup, outDir);
+    const host = hostTiming(setup, (performance.now() - t0) / 1000);
     if (!quiet) {
       process.stdout.write(
         [
           `damon-sim run: ${setup.workload.name} on ${setup.machine.config.name}, DAMON ${setup.monitor.ops.name} with ${setup.monitor.primitives.join("+")}, seed ${setup.seed}`,
-          `simulated ${formatDuration(setup.sched.now)}${setup.machine.finished ? " (workload finished)" : ""}, ${summary.accesses} accesses, ${setup.monitor.ctx.aggregations} snapshots, ${setup.monitor.ctx.nrRegions()} regions at the end`,
+          `simulated ${formatDuration(setup.sched.now)} (${endNote(setup)}), ${summary.accesses} accesses, ${setup.monitor.ctx.aggregations} snapshots, ${setup.monitor.ctx.nrRegions()} regions at the end`,
           `kdamond CPU time: ${formatDuration(Math.round(setup.monitor.kdamond.totalCostNs))} on CPU ${setup.monitor.kdamond.cpu}; resident memory ${setup.machine.memory.nodes.map((n) => formatSize(n.used * 4096)).join(" + ")}`,
           `wrote ${join(outDir, "damon.data")} (damo record), summary.json, config.json, stats.txt, stats.json`,
+          `host: ${host.wallSeconds.toFixed(1)} s wall, ${formatRate(host.accessesPerSecond)} accesses/s end to end, ${host.hostSecondsPerSimulatedSecond.toFixed(2)} host s per simulated s (wall-clock figures: not in any file)`,
           "",
         ].join("\n"),
       );
