@@ -1,8 +1,10 @@
 // Page tables. Every mapping (a 4 KiB PTE or a 2 MiB PMD entry) lives in one machine-wide PTE store
 // (struct of arrays); its slot number is the page's dense id, used by TLB entries, ground truth and
-// DAMON. Each address space has a PageTable: an open-addressing hash from page key to PTE slot
-// (keys: vpn*2 for 4 KiB pages, alignedVpn*2+1 for huge pages, so a walk probes the 4 KiB key then
-// the huge key).
+// DAMON. Each address space has a PageTable from page key to PTE slot (keys: vpn*2 for 4 KiB pages,
+// alignedVpn*2+1 for huge pages, so a walk probes the 4 KiB key then the huge key), shaped like the
+// hardware's last two levels: a directory from 2 MiB region number to a leaf of 512 PTE slots plus
+// the region's huge-page (PMD) slot. Neighbouring pages share a leaf, so walks over nearby pages
+// touch the same few host cache lines, and the last leaf used is remembered.
 
 import { SimError } from "../sim/errors.ts";
 
@@ -108,66 +110,120 @@ export const pageKey4k = (vpn: number): number => vpn * 2;
 /** (Math.trunc(vpn / 512) * 512 is vpn - vpn % 512 for every integer vpn: scaling by 2^9 is exact.) */
 export const pageKey2m = (vpn: number): number => Math.trunc(vpn * (1 / 512)) * 512 * 2 + 1;
 
+/** Slots per leaf: 512 4 KiB pages, then the region's 2 MiB mapping. */
+const LEAF = 513;
+const HUGE_AT = 512;
+
 /** One address space's map from page key to PTE slot. */
 export class PageTable {
-  private keys: Float64Array;
-  private slots: Int32Array;
-  private mask: number;
+  /** Directory: open-addressing hash from 2 MiB region number to leaf index. */
+  private dirKeys: Float64Array;
+  private dirLeaf: Int32Array;
+  private dirMask: number;
+  private regions = 0;
+  /** Leaves, LEAF slots each (-1 when unmapped), and the region each one covers. */
+  private leaves: Int32Array;
+  private leafRegion: Float64Array;
+  /** The region and leaf of the last lookup that found a leaf. */
+  private lastRegion = -1;
+  private lastLeafAt = 0;
   count = 0;
 
   constructor(capacity = 1024) {
     let cap = 16;
-    while (cap < capacity * 2) cap *= 2;
-    this.keys = new Float64Array(cap).fill(EMPTY);
-    this.slots = new Int32Array(cap);
-    this.mask = cap - 1;
+    while (cap < (capacity / HUGE_AT) * 2) cap *= 2;
+    this.dirKeys = new Float64Array(cap).fill(EMPTY);
+    this.dirLeaf = new Int32Array(cap);
+    this.dirMask = cap - 1;
+    this.leaves = new Int32Array(LEAF * 8).fill(EMPTY);
+    this.leafRegion = new Float64Array(8);
+  }
+
+  /** Offset of the leaf of 2 MiB region `region` in `leaves`, or -1. */
+  private leafAt(region: number): number {
+    if (region === this.lastRegion) return this.lastLeafAt;
+    const keys = this.dirKeys;
+    let i = hashKey(region) & this.dirMask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === region) {
+        this.lastRegion = region;
+        this.lastLeafAt = this.dirLeaf[i]! * LEAF;
+        return this.lastLeafAt;
+      }
+      if (k === EMPTY) return -1;
+      i = (i + 1) & this.dirMask;
+    }
   }
 
   /** PTE slot for a page key, or -1. */
   get(key: number): number {
-    const keys = this.keys;
-    let i = hashKey(key) & this.mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === key) return this.slots[i]!;
-      if (k === EMPTY) return -1;
-      i = (i + 1) & this.mask;
-    }
+    // key * 0.5 is key / 2 exactly; a 2 MiB key is odd, its aligned vpn the floor of the half
+    const vpn = Math.floor(key * 0.5);
+    const region = Math.floor(vpn * (1 / HUGE_AT));
+    const at = this.leafAt(region);
+    if (at < 0) return -1;
+    return this.leaves[at + (key === vpn * 2 ? vpn - region * HUGE_AT : HUGE_AT)]!;
   }
 
   set(key: number, slot: number): void {
-    if ((this.count + 1) * 2 > this.keys.length) this.rehash(this.keys.length * 2);
-    const keys = this.keys;
-    let i = hashKey(key) & this.mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === key) {
-        this.slots[i] = slot;
-        return;
+    const vpn = Math.floor(key * 0.5);
+    const region = Math.floor(vpn * (1 / HUGE_AT));
+    let at = this.leafAt(region);
+    if (at < 0) at = this.addLeaf(region);
+    const i = at + (key === vpn * 2 ? vpn - region * HUGE_AT : HUGE_AT);
+    if (this.leaves[i] === EMPTY) this.count++;
+    this.leaves[i] = slot;
+  }
+
+  /** Calls fn(key, slot) for every entry, region by region in the order regions were first mapped. */
+  forEach(fn: (key: number, slot: number) => void): void {
+    for (let l = 0; l < this.regions; l++) {
+      const base = this.leafRegion[l]! * HUGE_AT;
+      const at = l * LEAF;
+      for (let j = 0; j < HUGE_AT; j++) {
+        const slot = this.leaves[at + j]!;
+        if (slot !== EMPTY) fn((base + j) * 2, slot);
       }
-      if (k === EMPTY) {
-        keys[i] = key;
-        this.slots[i] = slot;
-        this.count++;
-        return;
-      }
-      i = (i + 1) & this.mask;
+      const huge = this.leaves[at + HUGE_AT]!;
+      if (huge !== EMPTY) fn(base * 2 + 1, huge);
     }
   }
 
-  /** Calls fn(key, slot) for every entry, in table order. */
-  forEach(fn: (key: number, slot: number) => void): void {
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== EMPTY) fn(this.keys[i]!, this.slots[i]!);
+  private addLeaf(region: number): number {
+    if (region < 0 || !Number.isSafeInteger(region)) throw new SimError(`page table: region ${region} out of range`);
+    if ((this.regions + 1) * 2 > this.dirKeys.length) this.rehash(this.dirKeys.length * 2);
+    const l = this.regions++;
+    if (l * LEAF + LEAF > this.leaves.length) {
+      if (this.leaves.length * 2 > 2 ** 30) throw new SimError("page table too large");
+      const a = new Int32Array(this.leaves.length * 2).fill(EMPTY);
+      a.set(this.leaves);
+      this.leaves = a;
+      const r = new Float64Array(this.leafRegion.length * 2);
+      r.set(this.leafRegion);
+      this.leafRegion = r;
+    }
+    this.leafRegion[l] = region;
+    this.insertDir(region, l);
+    this.lastRegion = region;
+    this.lastLeafAt = l * LEAF;
+    return this.lastLeafAt;
+  }
+
+  private insertDir(region: number, leaf: number): void {
+    const keys = this.dirKeys;
+    let i = hashKey(region) & this.dirMask;
+    while (keys[i] !== EMPTY) i = (i + 1) & this.dirMask;
+    keys[i] = region;
+    this.dirLeaf[i] = leaf;
   }
 
   private rehash(cap: number): void {
     if (cap > 2 ** 30) throw new SimError("page table too large");
-    const oldKeys = this.keys, oldSlots = this.slots;
-    this.keys = new Float64Array(cap).fill(EMPTY);
-    this.slots = new Int32Array(cap);
-    this.mask = cap - 1;
-    this.count = 0;
-    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== EMPTY) this.set(oldKeys[i]!, oldSlots[i]!);
+    this.dirKeys = new Float64Array(cap).fill(EMPTY);
+    this.dirLeaf = new Int32Array(cap);
+    this.dirMask = cap - 1;
+    for (let l = 0; l < this.regions; l++) this.insertDir(this.leafRegion[l]!, l);
   }
 }
 
