@@ -16,7 +16,9 @@
 //            length         u32      payload bytes
 //            payload        length bytes (chunk-codec.ts)
 //            crc            u32      CRC-32 of the tag, sequence, count, length and payload,
-//                                    started from the header's CRC (ties a chunk to its trace)
+//                                    continuing the previous chunk's CRC (the header's for chunk
+//                                    0): the CRC of every byte so far but the CRC fields, so a
+//                                    chunk out of place or from another trace fails its check
 //   end      'E'            u8
 //            length         u32      msgpack footer record (FooterRecord: chunk count, total
 //                                    accesses, SHA-256 of every byte before the 'E' tag, and the
@@ -31,10 +33,11 @@
 // the header, trailer and footer and walks the chunk heads when it opens a file (a few bytes per
 // chunk), so a truncated file, or missing, duplicated or reordered chunks, fail before the first
 // access, even for a replay that stops early; each chunk's CRC is checked when it is read, and
-// the digest once the last chunk has been read (it catches a chunk taken from another recording).
+// the digest once the last chunk has been read (a last line of defence: a chunk of another
+// recording that shares this one's header and every earlier chunk passes its CRC).
 //
-// Version 1.0 differs only in its chunk frames (tag, count, length, payload, CRC of those, not
-// started from the header's CRC: no sequence number) and its footer (no digest). Readers still
+// Version 1.0 differs only in its chunk frames (tag, count, length, payload, and the CRC of those
+// alone: no sequence number, no chaining) and its footer (no digest). Readers still
 // read it; `damon-sim trace upgrade` rewrites it as 2.0 with the same payloads.
 //
 // Where the layout lives: a trace recorded from a workload knows its layout up front and puts it

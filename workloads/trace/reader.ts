@@ -81,8 +81,8 @@ class DstReader implements TraceReader {
   private fd: number;
   private readonly major: number;
   private readonly headLength: number;
-  /** Version 2: chunk CRCs start from the header's CRC, and the file is hashed as it is read. */
-  private headerCrc = 0;
+  /** Version 2: each chunk's CRC continues the previous one's (the header's for chunk 0), and the file is hashed as it is read. */
+  private chain = 0;
   private readonly hash: Hash | null;
   private readonly footerOffset: number;
   private readonly declared: ReadonlySet<number>;
@@ -182,7 +182,7 @@ class DstReader implements TraceReader {
     this.readAt(buf.subarray(HEADER_PREFIX), length + CRC_BYTES, HEADER_PREFIX, "the header");
     const crc = buf.readUInt32LE(HEADER_PREFIX + length);
     if (crc32(buf.subarray(0, HEADER_PREFIX + length)) !== crc) this.fail("header checksum mismatch (corrupted)", HEADER_PREFIX + length, "header.crc");
-    this.headerCrc = crc;
+    this.chain = crc;
     const x = this.unpack(buf.subarray(HEADER_PREFIX, HEADER_PREFIX + length), HEADER_PREFIX, "header");
     const record = checkHeaderRecord(x, { file: this.path, offset: HEADER_PREFIX });
     return { record, end: buf.length, major, minor, bytes: buf };
@@ -304,7 +304,8 @@ class DstReader implements TraceReader {
       this.fail("the chunk head changed since the file was opened", c.offset, `chunk ${index}`);
     }
     const body = frame.subarray(0, bodyEnd);
-    if ((v2 ? crc32(body, this.headerCrc) : crc32(body)) !== frame.readUInt32LE(bodyEnd)) {
+    const crc = v2 ? crc32(body, this.chain) : crc32(body);
+    if (crc !== frame.readUInt32LE(bodyEnd)) {
       this.fail(`chunk checksum mismatch (corrupted${v2 ? ", or a chunk of another trace" : ""})`, c.offset + bodyEnd, `chunk ${index} crc`);
     }
     const payload = frame.subarray(h, bodyEnd);
@@ -317,7 +318,10 @@ class DstReader implements TraceReader {
       }
       this.fail(`chunk does not decode: ${err.detail}`, c.offset + h, `chunk ${index} ${err.part}`);
     }
-    if (this.hash !== null) this.hash.update(frame.subarray(0, c.bytes));
+    if (this.hash !== null) {
+      this.hash.update(frame.subarray(0, c.bytes));
+      this.chain = crc;
+    }
     this.onChunk?.(c.accesses, payload);
     this.decodedPos = 0;
     this.chunksRead++;

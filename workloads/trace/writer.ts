@@ -23,7 +23,8 @@ import { LayoutInferrer, type InferLayoutOptions } from "./infer-layout.ts";
 /** Writes the frames of a version 2 file, in order: header(), chunk() per chunk, end(). */
 export class FrameWriter {
   private readonly hash: Hash = createHash("sha256");
-  private headerCrc = -1;
+  /** The running CRC: the header's, then each chunk's (-1 before the header). */
+  private chain = -1;
   private seq = 0;
   private total = 0;
 
@@ -46,21 +47,22 @@ export class FrameWriter {
     buf.writeUInt16LE(FORMAT_MINOR, 10);
     buf.writeUInt32LE(body.length, 12);
     buf.set(body, HEADER_PREFIX);
-    this.headerCrc = crc32(buf.subarray(0, HEADER_PREFIX + body.length));
-    buf.writeUInt32LE(this.headerCrc, HEADER_PREFIX + body.length);
+    this.chain = crc32(buf.subarray(0, HEADER_PREFIX + body.length));
+    buf.writeUInt32LE(this.chain, HEADER_PREFIX + body.length);
     this.put(buf);
   }
 
   /** One chunk of `count` accesses whose encoded payload is `payload` (chunk-codec.ts). */
   chunk(count: number, payload: Uint8Array): void {
-    if (this.headerCrc < 0) throw new SimError("FrameWriter: chunk() before header()");
+    if (this.chain < 0) throw new SimError("FrameWriter: chunk() before header()");
     const frame = Buffer.allocUnsafe(CHUNK_FRAME_HEAD + payload.length + CRC_BYTES);
     frame[0] = CHUNK_TAG;
     frame.writeUInt32LE(this.seq, 1);
     frame.writeUInt32LE(count, 5);
     frame.writeUInt32LE(payload.length, 9);
     frame.set(payload, CHUNK_FRAME_HEAD);
-    frame.writeUInt32LE(crc32(frame.subarray(0, CHUNK_FRAME_HEAD + payload.length), this.headerCrc), CHUNK_FRAME_HEAD + payload.length);
+    this.chain = crc32(frame.subarray(0, CHUNK_FRAME_HEAD + payload.length), this.chain);
+    frame.writeUInt32LE(this.chain, CHUNK_FRAME_HEAD + payload.length);
     this.put(frame);
     this.seq++;
     this.total += count;
