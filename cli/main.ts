@@ -1,11 +1,16 @@
 // damon-sim's entry point: global flags (--version, --help), subcommand dispatch and the mapping of
-// errors to exit statuses: usage errors exit 2, bad input (config, trace) and failures exit 1.
-// Subcommand modules are loaded lazily so that `damon-sim --help` starts fast.
+// errors to exit statuses (README, "What we guarantee"): 0 ok; 1 the run or check failed (a
+// simulation error, a failed variant or case, an internal error); 2 usage or input error (a bad
+// option, config, spec, trace or output path); 130 interrupted. Subcommand modules are loaded
+// lazily so that `damon-sim --help` starts fast.
 
 import { readFileSync } from "node:fs";
 import { formatHelp, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
-import { InputError, SimError, UsageError } from "../sim/errors.ts";
+import { clipQuoted, InputError, OutputFailure, SimError, UsageError } from "../sim/errors.ts";
+
+/** Exit statuses, as the README documents them. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
 
 interface Entry {
   summary: string;
@@ -85,15 +90,19 @@ export async function main(argv: string[]): Promise<number> {
 
 export function reportError(e: unknown): number {
   if (e instanceof UsageError) {
-    process.stderr.write(`damon-sim: ${e.message}\n`);
-    return 2;
+    process.stderr.write(`damon-sim: ${clipQuoted(e.message)}\n`);
+    return EXIT.USAGE;
   }
-  if (e instanceof InputError || e instanceof SimError) {
+  if (e instanceof InputError) {
     process.stderr.write(`damon-sim: error: ${e.message}\n`);
-    return 1;
+    return EXIT.USAGE;
+  }
+  if (e instanceof SimError || e instanceof OutputFailure) {
+    process.stderr.write(`damon-sim: error: ${clipQuoted(e.message)}\n`);
+    return EXIT.FAILED;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  process.stderr.write(`damon-sim: internal error: ${err.message}\n`);
+  process.stderr.write(`damon-sim: internal error: ${clipQuoted(err.message)}\n`);
   if (process.env.DAMON_SIM_DEBUG) process.stderr.write(`${err.stack}\n`);
-  return 1;
+  return EXIT.FAILED;
 }

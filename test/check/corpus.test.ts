@@ -291,12 +291,12 @@ describe("damon-sim check end to end", () => {
     expect((JSON.parse(again.stdout) as { counts: Record<string, number> }).counts).toMatchObject({ unchanged: 1, blessed: 0 });
   }, 60_000);
 
-  it("misuse exits 2; a missing folder exits 1 naming it", () => {
+  it("misuse exits 2; a missing folder exits 2 naming it", () => {
     expect(runCli(["check"]).status).toBe(2);
     expect(runCli(["check", "--bogus", good]).status).toBe(2);
     expect(runCli(["check", "--jobs", "0", good]).status).toBe(2);
     const r = runCli(["check", join(root, "nope")]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/nope.*no such case folder/);
   });
 });

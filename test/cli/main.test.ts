@@ -41,7 +41,7 @@ describe("damon-sim CLI", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unexpected argument 'extra'/);
     r = runCli(["demo", "--duration", "5 fortnights"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--duration.*unknown time unit/);
   });
 

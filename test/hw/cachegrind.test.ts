@@ -385,7 +385,7 @@ describe.skipIf(SKIP_VALGRIND)("against valgrind --tool=cachegrind", () => {
     expect(d.stdout.trimEnd().split("\n").pop()).toBe(`summary: ${want.join(" ")}`);
   });
 
-  it("the CLI exits 2 naming the option on bad or missing geometries, 1 on a bad trace", () => {
+  it("the CLI exits 2 naming the option on bad or missing geometries, 2 on a bad trace", () => {
     const trace = traces.get("sort")!;
     const bad = runCli(["cachegrind", trace, "--I1=32768,8,64", "--D1=32768,8,64", "--LL=37748736,12,64"]);
     expect(bad.status).toBe(2);
@@ -398,10 +398,10 @@ describe.skipIf(SKIP_VALGRIND)("against valgrind --tool=cachegrind", () => {
     expect(unknown.status).toBe(2);
     writeFileSync(join(dir, "empty.dst"), "");
     const dst = runCli(["cachegrind", join(dir, "empty.dst"), ...geometryFlags(GEOMETRIES[0]!)]);
-    expect(dst.status).toBe(1);
+    expect(dst.status).toBe(2);
     expect(dst.stderr).toMatch(/empty\.dst.*byte offset 0/);
     const malformed = runCli(["cachegrind", "-", ...geometryFlags(GEOMETRIES[0]!)], { input: "I  400000,4\n L 1000,8\n S 1000;8\n" });
-    expect(malformed.status).toBe(1);
+    expect(malformed.status).toBe(2);
     expect(malformed.stderr).toMatch(/<stdin>:3:8: expected ',' after the address/);
     expect(malformed.stdout).toBe("");
   });

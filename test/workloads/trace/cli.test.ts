@@ -1,7 +1,7 @@
 // The trace commands end to end, as a user runs them: `import lackey` (file and stdin) of a
 // hand-written log and, when Valgrind and gcc are installed, of a real program's trace (checked
 // against counts taken from the log text by a separate string parser); `trace info` (text and
-// JSON); `record` of a generator (twice: byte-identical files); and the error paths (exit 1 with
+// JSON); `record` of a generator (twice: byte-identical files); and the error paths (exit 2 with
 // file and line or byte offset, exit 2 for misuse, never an output file).
 
 import { describe, expect, it } from "vitest";
@@ -92,7 +92,7 @@ describe("damon-sim import lackey / trace info", () => {
     writeFileSync(log, LOG.replace(" L 04a14000,4", " L 04a1x000,4"));
     const before = files();
     const r = runCli(["import", "lackey", log, "-o", join(dir, "bad.dst")]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/bad\.lk:6:8: expected ',' after the address/);
     expect(files()).toEqual(before);
   });
@@ -100,7 +100,7 @@ describe("damon-sim import lackey / trace info", () => {
   it("rejects an empty log (no layout can be inferred) and leaves no output", () => {
     const before = files();
     const r = runCli(["import", "lackey", "-", "-o", join(dir, "empty.dst")], { input: "==1== nothing\n" });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/empty\.dst: the trace has no accesses/);
     expect(files()).toEqual(before);
   });
@@ -124,7 +124,7 @@ describe("damon-sim import lackey / trace info", () => {
     expect(existsSync(join(dir, "y.dst"))).toBe(false);
   });
 
-  it("trace info on a damaged or missing file exits 1 naming the byte offset", () => {
+  it("trace info on a damaged or missing file exits 2 naming the byte offset", () => {
     const log = join(dir, "prog.lk");
     writeFileSync(log, LOG);
     const good = join(dir, "dmg-src.dst");
@@ -133,16 +133,16 @@ describe("damon-sim import lackey / trace info", () => {
     const bad = join(dir, "dmg.dst");
     writeFileSync(bad, bytes.subarray(0, bytes.length - 1));
     let r = runCli(["trace", "info", bad]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/dmg\.dst, byte offset \d+, field 'trailer/);
     const flipped = Buffer.from(bytes);
     flipped[bytes.readUInt32LE(12) + 16 + 4 + 20]! ^= 0x10; // inside chunk 0's payload (after its 13-byte head)
     writeFileSync(bad, flipped);
     r = runCli(["trace", "info", bad]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/dmg\.dst, byte offset \d+, field 'chunk 0 crc': chunk checksum mismatch/);
     r = runCli(["trace", "info", join(dir, "missing.dst")]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/missing\.dst: cannot open trace/);
   });
 });
@@ -181,10 +181,10 @@ describe("damon-sim record", () => {
     expect(info.threads.length).toBeGreaterThan(1);
   });
 
-  it("reports an unknown workload with exit 1 and leaves no file", () => {
+  it("reports an unknown workload with exit 2 and leaves no file", () => {
     const before = files();
     const r = runCli(["record", "no-such-workload", "-o", join(dir, "nope.dst"), "--duration", "1ms"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown workload 'no-such-workload'/);
     expect(files()).toEqual(before);
   });
