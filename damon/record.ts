@@ -92,6 +92,7 @@ export function toRecordSnapshot(s: Snapshot, withProbes: boolean, tuned: boolea
  */
 export class RecordWriter {
   private readonly tmps: string[];
+  private readonly tmpOut: string;
   private readonly fds: number[];
   private readonly count: number[];
   private open = true;
@@ -101,8 +102,17 @@ export class RecordWriter {
     private readonly heads: Array<Omit<DamonRecord, "snapshots">>,
     private readonly format: RecordFormat = "json_compressed",
   ) {
-    this.tmps = heads.map((_, i) => `${path}.${process.pid}.r${i}.tmp`);
-    this.fds = this.tmps.map((t) => openSync(t, "w"));
+    // the naming of cli/atomic-write.ts (NAME.damon-sim-PID-TAG.tmp), whose cleanup finds them after a crash
+    const temp = (tag: string): string => `${path}.damon-sim-${process.pid}-${tag}.tmp`;
+    this.tmps = heads.map((_, i) => temp(`r${i}`));
+    this.tmpOut = temp("out");
+    this.fds = [];
+    try {
+      for (const t of this.tmps) this.fds.push(openSync(t, "w"));
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
     this.count = heads.map(() => 0);
   }
 
@@ -111,6 +121,11 @@ export class RecordWriter {
     if (!this.open) throw new Error("record writer is closed");
     writeSync(this.fds[idx]!, `${this.count[idx]! > 0 ? "," : ""}\n${JSON.stringify(snap)}`);
     this.count[idx]!++;
+  }
+
+  /** Every temporary file the writer may create (for a caller that removes them on a signal). */
+  get tempPaths(): string[] {
+    return [...this.tmps, this.tmpOut];
   }
 
   snapshots(idx: number): number {
@@ -122,7 +137,7 @@ export class RecordWriter {
     if (!this.open) return;
     for (const fd of this.fds) closeSync(fd);
     this.open = false;
-    const tmpOut = `${this.path}.${process.pid}.tmp`;
+    const tmpOut = this.tmpOut;
     const heads = this.heads, tmps = this.tmps;
     async function* json(): AsyncGenerator<Buffer | string> {
       yield "[";
@@ -151,6 +166,7 @@ export class RecordWriter {
       this.open = false;
     }
     for (const t of this.tmps) rmSync(t, { force: true });
+    rmSync(this.tmpOut, { force: true });
   }
 }
 

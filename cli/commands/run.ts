@@ -6,8 +6,7 @@
 // (wall seconds, accesses/s, host seconds per simulated second) is the only output that differs
 // between identical runs, so it goes to stdout only, never into a file.
 
-import { mkdirSync } from "node:fs";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { prepareOutputDir, trackTemp, untrackTemp, writeFileAtomic } from "../atomic-write.ts";
 import { join } from "node:path";
 import { stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -49,7 +48,7 @@ Examples:
 /** Runs the simulation until the workload ends or the limit, recording every aggregation into OUTDIR/damon.data (nothing is left on Ctrl-C). */
 export async function executeRun(setup: RunSetup, outDir: string, recordFormat: "json_compressed" | "json", quiet = false): Promise<{ interrupted: boolean }> {
   const { machine, sched, monitor, durationNs } = setup;
-  mkdirSync(outDir, { recursive: true });
+  prepareOutputDir(outDir);
   const ctx = monitor.ctx;
   const tuned = ctx.attrs.intervalsGoal.aggrs !== 0;
   const writer = new RecordWriter(
@@ -65,6 +64,7 @@ export async function executeRun(setup: RunSetup, outDir: string, recordFormat: 
     })),
     recordFormat,
   );
+  trackTemp(...writer.tempPaths);
   ctx.onAggregation((_c, snaps) => {
     for (const s of snaps) writer.add(s.targetId, toRecordSnapshot(s, setup.probes > 0, tuned));
   });
@@ -108,6 +108,7 @@ export async function executeRun(setup: RunSetup, outDir: string, recordFormat: 
   }
   monitor.kdamond.stop();
   await writer.close();
+  untrackTemp(...writer.tempPaths);
   return { interrupted: false };
 }
 
