@@ -1,10 +1,16 @@
 // Machine configuration: a plain object (or JSON file) describing NUMA nodes, CPUs, caches, TLBs and
-// the costs the model charges. validateMachineConfig() checks every field and names the offending
-// one; loadMachineConfig() reads a JSON file and reports the file too.
+// the costs the model charges. validateMachineConfig() checks every field, refuses unknown ones
+// (with the nearest known name) and names the offending one; loadMachineConfig() reads a JSON file
+// (syntax errors at file:line:column) and reports the file too. checkHostCapacity() refuses a
+// machine whose model (cache and TLB state) would not fit in this host's memory, naming the field
+// that asks for it and the largest value that fits, instead of failing inside an allocation.
 
-import { readFileSync } from "node:fs";
-import { InputError } from "../sim/errors.ts";
-import { isPowerOfTwo, parseSize } from "../sim/units.ts";
+import { constants as bufferConstants } from "node:buffer";
+import { totalmem } from "node:os";
+import { didYouMean, InputError } from "../sim/errors.ts";
+import { readInputText } from "../sim/input-text.ts";
+import { parseJsonText } from "../sim/json-text.ts";
+import { formatSize, isPowerOfTwo, parseSize } from "../sim/units.ts";
 
 export type ReplacementPolicy = "lru" | "plru";
 
@@ -67,23 +73,51 @@ export interface MachineConfig {
 
 const CACHE_FIELDS = ["size", "assoc", "line", "latencyNs"] as const;
 
+/** Every field a machine config may have, by place (cache levels and TLBs share theirs). */
+const KNOWN_FIELDS = {
+  root: ["name", "description", "nodes", "distance", "latencyNs", "cpus", "cpuGHz", "nsPerOp", "caches", "tlb", "costs"],
+  node: ["id", "capacity", "kind", "latencyNs", "bandwidthGBps"],
+  cpu: ["node"],
+  caches: ["l1d", "l1i", "l2", "llc"],
+  cache: ["size", "assoc", "line", "latencyNs", "policy"],
+  tlb: ["l1d", "l1dHuge", "l1i", "l2", "l2HitNs", "walkNs"],
+  tlbLevel: ["entries", "assoc"],
+  costs: ["faultNs", "hugeFaultNs", "migrateNs", "shootdownNs", "dirtyAssistNs"],
+} as const;
+
+/** Frame numbers are 31-bit integers in the page tables: at most 2^31 - 1 frames of 4 KiB (8 TiB). */
+export const MAX_TOTAL_CAPACITY = (2 ** 31 - 1) * 4096;
+
+/** Refuses keys of `o` (at `prefix`) that are not in `known`. */
+function checkKeys(o: unknown, known: readonly string[], prefix: string, fail: (field: string, msg: string) => never): void {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) return;
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) fail(prefix ? `${prefix}.${k}` : k, `unknown field '${k}'${didYouMean(k, known)} (known here: ${known.join(", ")})`);
+  }
+}
+
 /** Checks a config; throws an InputError naming the field. Returns the config for chaining. */
 export function validateMachineConfig(c: MachineConfig, file?: string): MachineConfig {
   const fail = (field: string, msg: string): never => {
     throw new InputError(msg, file ? { file, field } : { field });
   };
-  if (typeof c !== "object" || c === null) fail("(root)", "machine config must be an object");
+  if (typeof c !== "object" || c === null || Array.isArray(c)) fail("(root)", "machine config must be an object");
+  checkKeys(c, KNOWN_FIELDS.root, "", fail);
   if (typeof c.name !== "string" || c.name === "") fail("name", "must be a non-empty string");
   if (!Array.isArray(c.nodes) || c.nodes.length === 0) fail("nodes", "needs at least one node");
   const n = c.nodes.length;
   c.nodes.forEach((node, i) => {
     const f = `nodes[${i}]`;
+    if (typeof node !== "object" || node === null) fail(f, "must be an object");
+    checkKeys(node, KNOWN_FIELDS.node, f, fail);
     if (node.id !== i) fail(`${f}.id`, `node ids must be 0..${n - 1} in order, got ${node.id}`);
     if (!Number.isSafeInteger(node.capacity) || node.capacity <= 0 || node.capacity % 4096 !== 0) fail(`${f}.capacity`, `must be a positive multiple of 4096 bytes, got ${node.capacity}`);
     if (node.kind !== "dram" && node.kind !== "cxl") fail(`${f}.kind`, `must be 'dram' or 'cxl', got '${String(node.kind)}'`);
     if (!(node.latencyNs > 0)) fail(`${f}.latencyNs`, "must be a positive number of ns");
     if (!(node.bandwidthGBps > 0)) fail(`${f}.bandwidthGBps`, "must be positive (bytes per ns)");
   });
+  const totalCapacity = c.nodes.reduce((a, node) => a + node.capacity, 0);
+  if (totalCapacity > MAX_TOTAL_CAPACITY) fail("nodes", `${formatSize(totalCapacity)} of memory in all; the model numbers 4 KiB frames with 31-bit integers, so at most ${formatSize(MAX_TOTAL_CAPACITY)}`);
   checkMatrix(c.distance, n, "distance", fail, (v) => Number.isInteger(v) && v >= 10);
   c.distance.forEach((row, i) => {
     if (row[i] !== 10) fail(`distance[${i}][${i}]`, "the local distance must be 10");
@@ -92,33 +126,43 @@ export function validateMachineConfig(c: MachineConfig, file?: string): MachineC
   if (!Array.isArray(c.cpus) || c.cpus.length === 0) fail("cpus", "needs at least one CPU");
   if (c.cpus.length > 1024) fail("cpus", "at most 1024 CPUs");
   c.cpus.forEach((cpu, i) => {
+    if (typeof cpu !== "object" || cpu === null) fail(`cpus[${i}]`, "must be an object such as { \"node\": 0 }");
+    checkKeys(cpu, KNOWN_FIELDS.cpu, `cpus[${i}]`, fail);
     if (!Number.isInteger(cpu.node) || cpu.node < 0 || cpu.node >= n) fail(`cpus[${i}].node`, `must be a node id in [0, ${n - 1}], got ${cpu.node}`);
   });
   if (!(c.cpuGHz > 0)) fail("cpuGHz", "must be positive");
   if (!(c.nsPerOp >= 0)) fail("nsPerOp", "must be >= 0");
+  if (typeof c.caches !== "object" || c.caches === null) fail("caches", "is missing (l1d, l1i, l2, llc)");
+  checkKeys(c.caches, KNOWN_FIELDS.caches, "caches", fail);
   for (const level of ["l1d", "l1i", "l2", "llc"] as const) {
     const cc = c.caches?.[level];
     const f = `caches.${level}`;
     if (!cc) fail(f, "is missing");
+    checkKeys(cc, KNOWN_FIELDS.cache, f, fail);
     for (const k of CACHE_FIELDS) if (!(cc[k] > 0)) fail(`${f}.${k}`, "must be positive");
     if (!isPowerOfTwo(cc.line)) fail(`${f}.line`, `line size must be a power of two, got ${cc.line}`);
     if (!Number.isInteger(cc.assoc)) fail(`${f}.assoc`, "must be an integer");
+    if (!Number.isSafeInteger(cc.size)) fail(`${f}.size`, `must be a whole number of bytes, got ${cc.size}`);
     const sets = cc.size / (cc.assoc * cc.line);
     if (!Number.isInteger(sets) || !isPowerOfTwo(sets)) fail(`${f}.size`, `size / (assoc * line) must be a power-of-two set count, got ${sets}`);
     if (cc.policy !== undefined && cc.policy !== "lru" && cc.policy !== "plru") fail(`${f}.policy`, `must be 'lru' or 'plru', got '${String(cc.policy)}'`);
     if (cc.policy === "plru" && !isPowerOfTwo(cc.assoc)) fail(`${f}.assoc`, "tree-PLRU needs a power-of-two associativity");
   }
   if (c.caches.l1d.line !== c.caches.l2.line || c.caches.l2.line !== c.caches.llc.line || c.caches.l1i.line !== c.caches.l1d.line) fail("caches", "all cache levels must use the same line size");
+  if (typeof c.tlb !== "object" || c.tlb === null) fail("tlb", "is missing (l1d, l1dHuge, l1i, l2, l2HitNs, walkNs)");
+  checkKeys(c.tlb, KNOWN_FIELDS.tlb, "tlb", fail);
   for (const t of ["l1d", "l1dHuge", "l1i", "l2"] as const) {
     const tc = c.tlb?.[t];
     const f = `tlb.${t}`;
     if (!tc) fail(f, "is missing");
+    checkKeys(tc, KNOWN_FIELDS.tlbLevel, f, fail);
     if (!Number.isInteger(tc.entries) || tc.entries <= 0) fail(`${f}.entries`, "must be a positive integer");
     if (!Number.isInteger(tc.assoc) || tc.assoc <= 0 || tc.entries % tc.assoc !== 0) fail(`${f}.assoc`, "must divide entries");
     if (!isPowerOfTwo(tc.entries / tc.assoc)) fail(`${f}.entries`, "entries / assoc must be a power of two");
   }
   if (!(c.tlb.l2HitNs >= 0)) fail("tlb.l2HitNs", "must be >= 0");
   if (!(c.tlb.walkNs >= 0)) fail("tlb.walkNs", "must be >= 0");
+  checkKeys(c.costs, KNOWN_FIELDS.costs, "costs", fail);
   for (const k of ["faultNs", "hugeFaultNs", "migrateNs", "shootdownNs", "dirtyAssistNs"] as const) {
     if (!(c.costs?.[k] >= 0)) fail(`costs.${k}`, "must be a number of ns >= 0");
   }
@@ -137,13 +181,66 @@ function checkMatrix(m: number[][], n: number, name: string, fail: (f: string, m
 
 /** Reads a machine config from JSON; sizes may be given as strings ("64GiB"). */
 export function loadMachineConfig(path: string): MachineConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new InputError(`cannot read machine config: ${(e as Error).message}`, { file: path });
+  const raw = parseJsonText(readInputText(path, "machine config"), path);
+  return checkHostCapacity(validateMachineConfig(normaliseSizes(raw, path) as MachineConfig, path), path);
+}
+
+/**
+ * Bytes of model state per cache line and per TLB entry, rounded up: an 8-byte tag key, a
+ * fingerprint byte, dirty bits, LRU list links and set padding (hw/cache.ts's WaySets).
+ */
+const MODEL_BYTES_PER_LINE = 16;
+const MODEL_BYTES_PER_TLB_ENTRY = 24;
+
+/** Host memory the model may take: half of the machine's (or of the cgroup limit, when lower). */
+export function hostModelBudget(): number {
+  const limit = typeof process.constrainedMemory === "function" ? process.constrainedMemory() : 0;
+  const host = limit && limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+  return Math.floor(host / 2);
+}
+
+/** Model state of each cache level and TLB of a machine, in bytes (every instance of it). */
+export function modelFootprint(c: MachineConfig): Array<{ field: string; bytes: number; oneBuffer: number; per: string }> {
+  const cpus = c.cpus.length;
+  const llcs = c.nodes.filter((n) => c.cpus.some((cpu) => cpu.node === n.id)).length;
+  const out: Array<{ field: string; bytes: number; oneBuffer: number; per: string }> = [];
+  for (const level of ["l1d", "l1i", "l2", "llc"] as const) {
+    const one = (c.caches[level].size / c.caches[level].line) * MODEL_BYTES_PER_LINE;
+    const n = level === "llc" ? llcs : cpus;
+    out.push({ field: `caches.${level}.size`, bytes: one * n, oneBuffer: one, per: level === "llc" ? `${n} node(s) with CPUs` : `${n} CPU(s)` });
   }
-  return validateMachineConfig(normaliseSizes(raw, path) as MachineConfig, path);
+  for (const t of ["l1d", "l1dHuge", "l1i", "l2"] as const) {
+    const one = c.tlb[t].entries * MODEL_BYTES_PER_TLB_ENTRY;
+    out.push({ field: `tlb.${t}.entries`, bytes: one * cpus, oneBuffer: one, per: `${cpus} CPU(s)` });
+  }
+  return out;
+}
+
+/**
+ * Refuses a machine whose cache and TLB model would not fit in `budget` bytes of host memory (by
+ * default hostModelBudget()), or whose largest structure exceeds one buffer's limit, naming the
+ * field that asks for the most and the largest power-of-two value of it that fits.
+ */
+export function checkHostCapacity(c: MachineConfig, file?: string, budget = hostModelBudget()): MachineConfig {
+  const parts = modelFootprint(c);
+  const total = parts.reduce((a, p) => a + p.bytes, 0);
+  const biggest = parts.reduce((a, p) => (p.bytes > a.bytes ? p : a));
+  const maxBuffer = bufferConstants.MAX_LENGTH;
+  const overBuffer = parts.find((p) => p.oneBuffer > maxBuffer);
+  if (total <= budget && overBuffer === undefined) return c;
+  const p = overBuffer ?? biggest;
+  // the largest power-of-two value of that field that brings the model within the limits
+  const rest = total - p.bytes;
+  const ratio = Math.min(overBuffer ? maxBuffer / p.oneBuffer : Infinity, (budget - rest) / p.bytes);
+  const [group, level, key] = p.field.split(".") as [string, string, string];
+  const cur = (c as unknown as Record<string, Record<string, Record<string, number>>>)[group]![level]![key]!;
+  const fits = ratio > 0 ? 2 ** Math.floor(Math.log2(cur * ratio)) : 0;
+  const value = key === "size" ? formatSize(cur) : `${cur}`;
+  const fitText = key === "size" ? formatSize(fits) : `${fits}`;
+  const why = overBuffer
+    ? `one ${level} takes about ${formatSize(p.oneBuffer)} of model state, more than the ${formatSize(maxBuffer)} a single buffer can hold`
+    : `the machine's caches and TLBs take about ${formatSize(total)} of model state (${formatSize(p.bytes)} for ${value} x ${p.per}), more than the ${formatSize(budget)} this host can give the model (half its memory)`;
+  throw new InputError(`${value} is too large for this host: ${why}; at most about ${fitText} fits`, file ? { file, field: p.field } : { field: p.field });
 }
 
 /** Converts size strings in well-known size fields to numbers. */

@@ -9,10 +9,11 @@
 // Beyond masim, which crashes or silently misreads such files, we reject: a missing final newline,
 // CR line endings, duplicate region names, non-numeric or negative numbers, random other than
 // 0/1, and phases whose probabilities sum to 0. Errors are InputErrors naming the file, line and
-// column.
+// column. Files over sim/input-text.ts's cap (8 MiB; real configs are a few KiB) are refused
+// before they are read whole.
 
-import { readFileSync } from "node:fs";
 import { InputError } from "../sim/errors.ts";
+import { readInputText } from "../sim/input-text.ts";
 
 export type RwMode = "ro" | "wo" | "rw";
 export const RW_MODES: readonly RwMode[] = ["ro", "wo", "rw"];
@@ -209,11 +210,5 @@ function parsePatternLine(l: Line, regions: MasimRegion[], byName: Map<string, n
 
 /** Reads and parses a masim configuration file. */
 export function loadMasimConfig(path: string): MasimConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read masim config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
-  }
-  return parseMasimConfig(text, path);
+  return parseMasimConfig(readInputText(path, "masim config"), path);
 }

@@ -37,7 +37,6 @@
 // Durations are strings with a unit ("250ms", "1.5s") or numbers of milliseconds; sizes are byte
 // counts or strings ("64MiB", "10MB"). Pattern fields are listed in workloads/patterns.ts.
 
-import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import type { Workload } from "../hw/program.ts";
 import { buildProcess, type AreaRequest, type NumaMode, type NumaPolicySpec, type ProcessSpec, type ThreadSpec } from "../hw/layout.ts";
@@ -46,7 +45,8 @@ import { KiB } from "../sim/units.ts";
 import { PhasedProgram } from "./generators/phased.ts";
 import { PTHREAD_STACK_SIZE, ThreadedWorkload, threadStackAreas, type ThreadPlan } from "./generators/multi-thread.ts";
 import { Fields, fieldPath } from "./json-fields.ts";
-import { parseJsonText } from "./json-text.ts";
+import { parseJsonText } from "../sim/json-text.ts";
+import { readInputText } from "../sim/input-text.ts";
 import { createPattern, parsePattern, type PatternSpec } from "./patterns.ts";
 import type { Target } from "./pattern.ts";
 
@@ -282,13 +282,7 @@ export function specLengthNs(spec: ParsedWorkloadSpec, cap = Infinity): number {
 
 /** Reads and checks a JSON workload spec file. */
 export function readWorkloadSpec(path: string): ParsedWorkloadSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read workload spec: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
-  }
-  return parseWorkloadSpec(parseJsonText(text, path), { file: path });
+  return parseWorkloadSpec(parseJsonText(readInputText(path, "workload spec"), path), { file: path });
 }
 
 /** Reads, checks and builds a JSON workload spec file. */
