@@ -1,25 +1,30 @@
 // `damon-sim compare`: runs one workload under several access check primitives (and a baseline
 // without monitoring) on the identical access stream, in parallel worker threads, and reports
 // which primitive tells DAMON the truth at what cost: a table on the terminal, results.json,
-// results.csv, report.html (self-contained) and PNG plots in OUTDIR.
+// results.csv, report.html (self-contained) and PNG plots in OUTDIR, and the host wall-clock
+// seconds apart in timing.json. Everything is checked before any worker starts: the output
+// folder, the experiment file, every variant's machine, workload and parameters (each variant is
+// built once in the main thread), CPU numbers against the machine. The exit status is 0 when
+// every variant ran, 1 when one failed (its error is printed and kept in results.json), 2 for bad
+// input, 130 when interrupted.
 
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { intOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
-import { UsageError } from "../../sim/errors.ts";
+import { InputError, UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
+import { formatCpuList } from "../../damon/reports/filters.ts";
 import { PRIMITIVES, type PrimitiveName } from "../../damon/reports/buffer.ts";
-import { version } from "../main.ts";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { EXIT, version } from "../main.ts";
+import { prepareOutputDir, writeFileAtomic } from "../atomic-write.ts";
 import { runPool } from "../experiment/pool.ts";
-import { csv, resultsJson, rowsOf, table } from "../experiment/output.ts";
+import { csv, resultsJson, rowsOf, table, timingJson } from "../experiment/output.ts";
 import { SCENARIOS, scenarioNames } from "../experiment/scenarios.ts";
 import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts";
-import { BASELINE, defaultExperiment, loadExperiment, paramList, variant, type ExperimentSpec } from "../experiment/spec.ts";
+import { BASELINE, defaultExperiment, experimentFromJson, isExperimentJson, paramList, readExperimentJson, variant, type ExperimentSpec, type VariantSpec } from "../experiment/spec.ts";
 import { writeReport } from "../experiment/report.ts";
-import type { VariantResult } from "../experiment/variant.ts";
-import { parsePrimitiveParam, parsePrimitiveParams } from "../run-setup.ts";
+import { setupVariant, type VariantResult } from "../experiment/variant.ts";
+import { machineConfig, parsePrimitiveParam, parsePrimitiveParams } from "../run-setup.ts";
 
 const spec: CommandSpec = {
   name: "compare",
@@ -51,6 +56,15 @@ const spec: CommandSpec = {
   damon-sim compare experiment.json -o out/sweep      (variants and parameter sweeps in JSON)`,
 };
 
+/** CPUs of a machine by name (null when it is not a preset or a readable file: that error comes later, from the machine itself). */
+function cpuCount(machine: string): number | null {
+  try {
+    return machineConfig(machine).cpus.length;
+  } catch {
+    return null;
+  }
+}
+
 function fromArgs(args: ParsedArgs): ExperimentSpec {
   const positional = args.positionals[0];
   const scen = stringOpt(args, "scenario");
@@ -61,13 +75,13 @@ function fromArgs(args: ParsedArgs): ExperimentSpec {
     return s.build();
   }
   if (positional !== undefined && positional.endsWith(".json") && !positional.includes("configs")) {
-    try {
-      const x = loadExperiment(positional);
+    // a workload spec is JSON too: a file with variants or a sweep is an experiment, any other a workload
+    const raw = readExperimentJson(positional);
+    if (isExperimentJson(raw)) {
+      const given = stringOpt(args, "machine");
+      const x = experimentFromJson(raw, positional, { ...(given !== undefined ? { machine: given } : {}), cpuCount });
       x.variants = [BASELINE, ...x.variants];
       return x;
-    } catch (e) {
-      // a workload spec is also JSON: fall back to treating it as a workload
-      if (!(e instanceof Error) || !/variants or a sweep/.test(e.message)) throw e;
     }
   }
   if (positional === undefined) return SCENARIOS.tiering!.build();
@@ -75,6 +89,7 @@ function fromArgs(args: ParsedArgs): ExperimentSpec {
   x.workload = positional;
   x.machine = stringOpt(args, "machine") ?? "cxl-tier";
   const prims = (stringOpt(args, "primitives") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  if (prims.length === 0) throw new UsageError(`compare: --primitives is empty: nothing to compare (e.g. --primitives pte,fault; known: ${PRIMITIVES.join(", ")})`);
   for (const p of prims) if (!(PRIMITIVES as readonly string[]).includes(p)) throw new UsageError(`compare: unknown primitive '${p}' (known: ${PRIMITIVES.join(", ")})`);
   x.variants = [BASELINE, ...prims.map((p) => variant(p, [p as PrimitiveName]))];
   return x;
@@ -97,6 +112,7 @@ function applyOverrides(x: ExperimentSpec, args: ParsedArgs): void {
     for (const vr of x.variants) vr.params[`${prim}.${rawKey}`] = value;
   }
   if (args.values["no-baseline"] === true) x.variants = x.variants.filter((v) => v.monitor);
+  if (!x.variants.some((v) => v.monitor)) throw new UsageError("compare: no variant with monitoring to compare");
   // check every variant's parameters (an experiment file's too) here, so a typo fails at once
   // rather than in each worker
   for (const v of x.variants) {
@@ -110,6 +126,56 @@ function applyOverrides(x: ExperimentSpec, args: ParsedArgs): void {
   if (x.sampleUs <= 0 || x.aggrUs < x.sampleUs) throw new UsageError("compare: need 0 < --sample <= --aggr");
 }
 
+/** The key of `v.params` (as written: "perf-mem.period") that an error's field ("perf-mem.loadPeriod") names. */
+function paramKeyOf(v: VariantSpec, field: string | undefined): string | undefined {
+  if (field === undefined) return undefined;
+  return Object.keys(v.params).find((k) => {
+    if (k === field) return true;
+    const q = parsePrimitiveParam(`${k}=${String(v.params[k])}`);
+    return `${q.prim}.${q.key}` === field;
+  });
+}
+
+/** Where a variant's setting `key` comes from, for a message: the experiment file's field, or the command line. */
+function origin(x: ExperimentSpec, v: VariantSpec, key: string | undefined, cliParams: ReadonlySet<string>): { file?: string; field?: string; cli?: string } {
+  if (key !== undefined && cliParams.has(key)) return { cli: `--param ${key}=${String(v.params[key])}` };
+  if (x.sourceFile === undefined || v.sourceField === undefined) return {};
+  if (key === undefined) return { file: x.sourceFile, field: v.sourceField };
+  return { file: x.sourceFile, field: v.sourceField.startsWith("sweep") ? v.sourceField : `${v.sourceField}.params.${key}` };
+}
+
+/**
+ * Builds every variant once, in this thread, before any worker starts: a machine, workload or
+ * parameter that cannot be built fails now (exit 2), naming the experiment file and the field, or
+ * the option, instead of after the other variants have run. CPU numbers are checked against the
+ * machine for built-in scenarios and command lines too.
+ */
+function preflight(x: ExperimentSpec, cliParams: ReadonlySet<string>): void {
+  const nCpus = machineConfig(x.machine).cpus.length;
+  for (const v of x.variants) {
+    const cpus = [...v.filters.flatMap((f) => f.cpus ?? []), ...(v.truthFilter?.cpus ?? [])];
+    const bad = cpus.find((c) => c >= nCpus);
+    if (bad !== undefined) {
+      const where = origin(x, v, undefined, cliParams);
+      const msg = `variant '${v.name}' names CPU ${bad} (CPUs ${formatCpuList(cpus)}), but machine '${x.machine}' has CPUs 0-${nCpus - 1}`;
+      if (where.file !== undefined) throw new InputError(msg, { file: where.file, field: where.field! });
+      throw new UsageError(`compare: ${msg}${x.scenario ? ` (scenario '${x.scenario}' is made for machine '${SCENARIOS[x.scenario]?.build().machine}')` : ""}`);
+    }
+    try {
+      setupVariant(x, v);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      // a primitive's parameter names itself as field 'prim.key'
+      const key = e.location.file === undefined ? paramKeyOf(v, e.location.field) : undefined;
+      const where = origin(x, v, key, cliParams);
+      if (where.cli !== undefined) throw new UsageError(`compare: ${where.cli}: ${e.detail}`);
+      if (key !== undefined && where.file !== undefined) throw new InputError(e.detail, { file: where.file, field: where.field! });
+      if (key !== undefined) throw new UsageError(`compare: variant '${v.name}': ${e.message}`);
+      throw e;
+    }
+  }
+}
+
 export const command: Command = {
   spec,
   async run(args) {
@@ -118,12 +184,15 @@ export const command: Command = {
       for (const s of Object.values(SCENARIOS)) process.stdout.write(`${s.name.padEnd(width)}${s.description}\n`);
       return 0;
     }
+    const t0 = performance.now();
     const x = fromArgs(args);
     applyOverrides(x, args);
+    const cliParams = new Set(((args.values.param as string[] | undefined) ?? []).map((p) => { const q = parsePrimitiveParam(p); return `${q.prim}.${q.rawKey}`; }));
     const out = stringOpt(args, "output") ?? "out";
     const quiet = args.values.quiet === true;
     const jobs = intOpt(spec, args, "jobs", 1, 256);
-    mkdirSync(out, { recursive: true });
+    preflight(x, cliParams);
+    prepareOutputDir(out);
     if (!quiet) process.stderr.write(`damon-sim compare: ${x.workload} on ${x.machine}, ${x.variants.length} variants, ${x.durationNs / 1e9} s simulated each, seed ${x.seed}\n`);
     const outcome = await runPool(x, x.variants, { ...(jobs !== undefined ? { jobs } : {}), quiet });
     const done = outcome.results.filter((r): r is VariantResult => r !== null);
@@ -131,15 +200,23 @@ export const command: Command = {
     const sm = scenarioMetrics(x, done);
     writeFileAtomic(join(out, "results.json"), resultsJson(x, outcome.results, outcome.errors, outcome.interrupted, `damon-sim ${version()}`).replace(/\n}\n$/, `,\n  "scenarioMetrics": ${JSON.stringify(sm)}\n}\n`));
     writeFileAtomic(join(out, "results.csv"), csv(rows));
+    writeFileAtomic(join(out, "timing.json"), timingJson(outcome.results, (performance.now() - t0) / 1000));
     await writeReport(out, x, done, rows, sm);
+    const failed = outcome.errors.flatMap((e, i) => (e && e !== "interrupted" ? [`variant '${x.variants[i]!.name}' failed: ${e}`] : []));
     if (!quiet) {
       process.stdout.write(table(rows));
       const text = scenarioText(sm, x);
       if (text) process.stdout.write("\n" + text);
-      for (const [i, e] of outcome.errors.entries()) if (e && e !== "interrupted") process.stdout.write(`variant ${x.variants[i]!.name} failed: ${e}\n`);
       if (outcome.interrupted) process.stdout.write("interrupted: the table holds the variants that finished\n");
     }
+    // failures go to stderr even with -q: a script must see them (and the exit status says so)
+    for (const f of failed) process.stderr.write(`damon-sim: compare: ${f}\n`);
     process.stdout.write(`${quiet ? "" : "\nreport: "}${resolve(join(out, "report.html"))}\n`);
-    return outcome.interrupted ? 130 : 0;
+    if (outcome.interrupted) return EXIT.INTERRUPTED;
+    if (failed.length > 0) {
+      process.stderr.write(`damon-sim: compare: ${failed.length} of ${x.variants.length} variants failed (their errors are in ${join(out, "results.json")}); exit status 1\n`);
+      return EXIT.FAILED;
+    }
+    return EXIT.OK;
   },
 };

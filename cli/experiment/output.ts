@@ -1,5 +1,7 @@
-// Experiment results as people read them: a table on the terminal, results.json (everything),
-// results.csv (tidy: variant,metric,value). Slowdown is measured against the baseline variant:
+// Experiment results as people read them: a table on the terminal, results.json (everything
+// simulated), results.csv (tidy: variant,metric,value) and timing.json (host wall-clock seconds).
+// results.json and results.csv are a pure function of the experiment: the same experiment gives
+// the same bytes; wall time, which is not, goes only to timing.json. Slowdown is measured against the baseline variant:
 // with a workload that finished, the ratio of finish times; otherwise the loss of throughput
 // (accesses executed in the same simulated time).
 
@@ -21,7 +23,6 @@ export interface Row {
   reportsMade: number | null;
   reportsDrained: number | null;
   reportsDropped: number | null;
-  wallSeconds: number;
 }
 
 export function slowdownPercent(r: VariantResult, base: VariantResult | null): number | null {
@@ -52,7 +53,6 @@ export function rowsOf(results: VariantResult[]): Row[] {
       reportsMade: made,
       reportsDrained: r.reports ? r.reports.credited : null,
       reportsDropped: dropped,
-      wallSeconds: r.wallSeconds,
     };
   });
 }
@@ -80,7 +80,16 @@ export function csv(rows: Row[]): string {
   return out.join("\n") + "\n";
 }
 
+/** Keys of the experiment and its results that are not simulated facts: where it was read from, host time. */
+const NOT_RESULTS = new Set(["sourceFile", "sourceField", "wallSeconds"]);
+
 export function resultsJson(x: ExperimentSpec, results: Array<VariantResult | null>, errors: Array<string | null>, interrupted: boolean, tool: string): string {
   const done = results.filter((r): r is VariantResult => r !== null);
-  return JSON.stringify({ tool, experiment: x, interrupted, errors: errors.map((e, i) => (e ? { variant: x.variants[i]?.name ?? i, error: e } : null)).filter(Boolean), rows: rowsOf(done), variants: done }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n";
+  return JSON.stringify({ tool, experiment: x, interrupted, errors: errors.map((e, i) => (e ? { variant: x.variants[i]?.name ?? i, error: e } : null)).filter(Boolean), rows: rowsOf(done), variants: done }, (k, v) => (NOT_RESULTS.has(k) ? undefined : typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n";
+}
+
+/** timing.json: each finished variant's host wall-clock seconds (they differ run to run; nothing else here does). */
+export function timingJson(results: Array<VariantResult | null>, totalWallSeconds: number): string {
+  const done = results.filter((r): r is VariantResult => r !== null);
+  return JSON.stringify({ note: "host wall-clock seconds: they differ between identical runs, so they are kept out of results.json and results.csv", totalWallSeconds, variants: done.map((r) => ({ variant: r.name, wallSeconds: r.wallSeconds })) }, null, 2) + "\n";
 }

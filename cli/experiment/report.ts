@@ -101,13 +101,29 @@ function tableHtml(rows: Row[]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${cells(r).map((c, i) => `<td${i > 1 ? ' class="n"' : ""}>${escapeXml(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
+/**
+ * The heatmap file of each variant, in order: heatmap-NAME.png with the name made file-safe, and
+ * -2, -3, ... added where two names come out alike ("a b" and "a/b"), so no file overwrites another.
+ */
+export function heatmapFileNames(names: readonly string[]): string[] {
+  const used = new Set<string>();
+  return names.map((n) => {
+    const base = `heatmap-${n.replace(/[^A-Za-z0-9_.-]+/g, "_")}`;
+    let f = `${base}.png`;
+    for (let k = 2; used.has(f.toLowerCase()); k++) f = `${base}-${k}.png`;
+    used.add(f.toLowerCase());
+    return f;
+  });
+}
+
 export async function writeReport(dir: string, x: ExperimentSpec, results: VariantResult[], rows: Row[], sm: ScenarioMetrics | null): Promise<void> {
   const scatter = scatterSvg(rows);
   const wss = wssSvg(results);
   const heat = results.filter((r) => r.heatmap && r.heatmap.rows > 0).map((r) => ({ name: r.name, svg: heatmapPairSvg(r) }));
   writeFileAtomic(join(dir, "scatter.png"), svgToPng(scatter));
   writeFileAtomic(join(dir, "wss.png"), svgToPng(wss));
-  for (const h of heat) writeFileAtomic(join(dir, `heatmap-${h.name.replace(/[^A-Za-z0-9_.-]+/g, "_")}.png`), svgToPng(h.svg));
+  const files = heatmapFileNames(heat.map((h) => h.name));
+  heat.forEach((h, i) => writeFileAtomic(join(dir, files[i]!), svgToPng(h.svg)));
   const strip = (svg: string): string => svg.replace(/^<svg /, '<svg class="plot" ');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>damon-sim: ${escapeXml(x.name)}</title>

@@ -14,13 +14,18 @@
 // theta is the hot threshold (a fraction of samples), warmup the aggregations left unscored; a
 // filter's type is cpumask (cpus: a cpuset list or an array), threads (tids) or write; a variant's
 // truthFilter (cpus, tids, writesOnly) says which accesses its accuracy is scored against.
-// VariantSpec is plain data, so it can be sent to a worker thread.
+// Everything is checked where it is read, naming the file and the field: unknown keys, primitive
+// parameters (known keys, numeric or boolean values), variant names (unique: they name the rows
+// and the heatmap files), CPU numbers against the machine the experiment runs on, an empty
+// variant list. VariantSpec is plain data, so it can be sent to a worker thread.
 
-import { readFileSync } from "node:fs";
-import { InputError } from "../../sim/errors.ts";
+import { clip, didYouMean, InputError, UsageError } from "../../sim/errors.ts";
+import { readInputText } from "../../sim/input-text.ts";
+import { parseJsonText } from "../../sim/json-text.ts";
 import { parseDuration, US } from "../../sim/time.ts";
 import { PRIMITIVES, type PrimitiveName } from "../../damon/reports/buffer.ts";
 import { parseCpuList } from "../../damon/reports/filters.ts";
+import { parsePrimitiveParam } from "../run-setup.ts";
 
 export interface FilterSpec {
   type: "cpumask" | "threads" | "write";
@@ -52,6 +57,8 @@ export interface VariantSpec {
   localNode?: number;
   flushTlbOnMkold?: boolean;
   numaBalancing?: boolean;
+  /** Where an experiment file defines the variant ("variants[2]", "sweep.values[1]"), for messages. */
+  sourceField?: string;
 }
 
 export interface ExperimentSpec {
@@ -74,6 +81,8 @@ export interface ExperimentSpec {
   /** What the scenario's own metric is about (printed with the results). */
   question?: string;
   scenario?: string;
+  /** The experiment file it was read from, for messages (never written to the results). */
+  sourceFile?: string;
 }
 
 export function variant(name: string, primitives: PrimitiveName[], extra: Partial<VariantSpec> = {}): VariantSpec {
@@ -124,17 +133,52 @@ function intIn(v: unknown, lo: number, hi: number, field: string, file: string):
   return v as number;
 }
 
-/** A CPU list as a cpuset string ("0-3,8") or an array of CPU numbers. */
-function cpusOf(v: unknown, field: string, file: string): number[] {
-  if (Array.isArray(v)) return v.map((c, i) => intIn(c, 0, 4095, `${field}[${i}]`, file));
-  if (typeof v === "string") {
+/** The machine an experiment file's CPU numbers are checked against. */
+export interface CpuLimit {
+  machine: string;
+  cpus: number;
+}
+
+/** A CPU list as a cpuset string ("0-3,8") or an array of CPU numbers, each below the machine's CPU count. */
+function cpusOf(v: unknown, field: string, file: string, limit: CpuLimit | null): number[] {
+  let cpus: number[];
+  if (Array.isArray(v)) cpus = v.map((c, i) => intIn(c, 0, 4095, `${field}[${i}]`, file));
+  else if (typeof v === "string") {
     try {
-      return [...parseCpuList(v, field)];
+      cpus = [...parseCpuList(v, field)];
     } catch (e) {
       throw e instanceof InputError ? e.within({ file }) : e;
     }
+  } else throw new InputError("must be a CPU list such as \"0-3,8\" or an array of CPU numbers", { file, field });
+  const bad = limit ? cpus.find((c) => c >= limit.cpus) : undefined;
+  if (limit && bad !== undefined) throw new InputError(`CPU ${bad} does not exist on machine '${limit.machine}', which has CPUs 0-${limit.cpus - 1}`, { file, field });
+  return cpus;
+}
+
+/** Refuses keys of `o` not in `known`, naming the nearest known one. */
+function knownKeys(o: Record<string, unknown>, known: readonly string[], prefix: string, file: string): void {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) throw new InputError(`unknown key '${clip(k)}'${didYouMean(k, known)} (known: ${known.join(", ")})`, { file, field: prefix ? `${prefix}.${k}` : k });
   }
-  throw new InputError("must be a CPU list such as \"0-3,8\" or an array of CPU numbers", { file, field });
+}
+
+const ROOT_KEYS = ["name", "description", "workload", "machine", "ops", "duration", "seed", "attrs", "theta", "warmup", "variants", "sweep"];
+const ATTR_KEYS = ["sample", "aggr", "update", "minRegions", "maxRegions"];
+const VARIANT_KEYS = ["name", "primitives", "params", "buffer", "filterSemantics", "filters", "truthFilter", "flushTlbOnMkold", "numaBalancing"];
+const FILTER_KEYS = ["type", "matching", "allow", "cpus", "tids"];
+const TRUTH_KEYS = ["cpus", "tids", "writesOnly"];
+const SWEEP_KEYS = ["param", "values", "primitives"];
+
+/** Checks one "prim.key" parameter and its value (a number or true/false), naming the field. */
+function paramOf(key: string, value: unknown, field: string, file: string): number | boolean {
+  if (typeof value !== "number" && typeof value !== "boolean") throw new InputError(`must be a number or true/false, got ${clip(JSON.stringify(value) ?? String(value))}`, { file, field });
+  try {
+    parsePrimitiveParam(`${key}=${value}`);
+  } catch (e) {
+    if (e instanceof UsageError) throw new InputError(e.message.replace(/^--param:? /, ""), { file, field });
+    throw e;
+  }
+  return value;
 }
 
 function tidsOf(v: unknown, field: string, file: string): number[] {
@@ -142,24 +186,26 @@ function tidsOf(v: unknown, field: string, file: string): number[] {
   return v.map((t, i) => intIn(t, 0, 2 ** 31, `${field}[${i}]`, file));
 }
 
-function filterOf(v: unknown, field: string, file: string): FilterSpec {
+function filterOf(v: unknown, field: string, file: string, limit: CpuLimit | null): FilterSpec {
   const o = asObject(v, field, file);
+  knownKeys(o, FILTER_KEYS, field, file);
   const bool = (k: "matching" | "allow"): boolean => {
     if (o[k] === undefined) return true;
     if (typeof o[k] !== "boolean") throw new InputError("must be true or false", { file, field: `${field}.${k}` });
     return o[k];
   };
   const f: FilterSpec = { type: "write", matching: bool("matching"), allow: bool("allow") };
-  if (o.type === "cpumask") return { ...f, type: "cpumask", cpus: cpusOf(o.cpus, `${field}.cpus`, file) };
+  if (o.type === "cpumask") return { ...f, type: "cpumask", cpus: cpusOf(o.cpus, `${field}.cpus`, file, limit) };
   if (o.type === "threads") return { ...f, type: "threads", tids: tidsOf(o.tids, `${field}.tids`, file) };
   if (o.type === "write") return f;
   throw new InputError(`unknown filter type '${String(o.type)}' (known: cpumask, threads, write)`, { file, field: `${field}.type` });
 }
 
-function truthFilterOf(v: unknown, field: string, file: string): TruthFilterSpec {
+function truthFilterOf(v: unknown, field: string, file: string, limit: CpuLimit | null): TruthFilterSpec {
   const o = asObject(v, field, file);
+  knownKeys(o, TRUTH_KEYS, field, file);
   const t: TruthFilterSpec = {};
-  if (o.cpus !== undefined) t.cpus = cpusOf(o.cpus, `${field}.cpus`, file);
+  if (o.cpus !== undefined) t.cpus = cpusOf(o.cpus, `${field}.cpus`, file, limit);
   if (o.tids !== undefined) t.tids = tidsOf(o.tids, `${field}.tids`, file);
   if (o.writesOnly !== undefined) {
     if (typeof o.writesOnly !== "boolean") throw new InputError("must be true or false", { file, field: `${field}.writesOnly` });
@@ -168,22 +214,46 @@ function truthFilterOf(v: unknown, field: string, file: string): TruthFilterSpec
   return t;
 }
 
+/** Reads an experiment file's JSON (size-capped, syntax errors at file:line:column). */
+export function readExperimentJson(path: string): unknown {
+  return parseJsonText(readInputText(path, "experiment"), path);
+}
+
+/** Whether parsed JSON is meant as an experiment (it has variants or a sweep) rather than a workload spec. */
+export function isExperimentJson(raw: unknown): boolean {
+  return typeof raw === "object" && raw !== null && !Array.isArray(raw) && ("variants" in raw || "sweep" in raw);
+}
+
+export interface ExperimentOptions {
+  /** The machine given on the command line (it overrides the file's). */
+  machine?: string;
+  /** CPU count of a machine by name, or null when the name is unknown (then the CPUs go unchecked here). */
+  cpuCount?: (machine: string) => number | null;
+}
+
 /** Reads a JSON experiment file (see the module header). */
-export function loadExperiment(path: string): ExperimentSpec {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new InputError(`cannot read experiment: ${(e as Error).message}`, { file: path });
-  }
+export function loadExperiment(path: string, opts: ExperimentOptions = {}): ExperimentSpec {
+  return experimentFromJson(readExperimentJson(path), path, opts);
+}
+
+/** Builds an experiment from its parsed JSON, read from `path`. */
+export function experimentFromJson(raw: unknown, path: string, opts: ExperimentOptions = {}): ExperimentSpec {
   const o = asObject(raw, "(root)", path);
+  knownKeys(o, ROOT_KEYS, "", path);
   const x = defaultExperiment();
+  x.sourceFile = path;
   x.name = typeof o.name === "string" ? o.name : "experiment";
   if (o.workload !== undefined) {
     if (typeof o.workload !== "string") throw new InputError("must be a workload name or path", { file: path, field: "workload" });
     x.workload = o.workload;
   }
-  if (o.machine !== undefined) x.machine = String(o.machine);
+  if (o.machine !== undefined) {
+    if (typeof o.machine !== "string") throw new InputError("must be a machine preset name or a JSON file", { file: path, field: "machine" });
+    x.machine = o.machine;
+  }
+  const machine = opts.machine ?? x.machine;
+  const nCpus = opts.cpuCount ? opts.cpuCount(machine) : null;
+  const limit: CpuLimit | null = nCpus === null ? null : { machine, cpus: nCpus };
   if (o.ops !== undefined) {
     if (o.ops !== "vaddr" && o.ops !== "paddr") throw new InputError("must be vaddr or paddr", { file: path, field: "ops" });
     x.ops = o.ops;
@@ -202,6 +272,7 @@ export function loadExperiment(path: string): ExperimentSpec {
   }
   if (o.attrs !== undefined) {
     const a = asObject(o.attrs, "attrs", path);
+    knownKeys(a, ATTR_KEYS, "attrs", path);
     if (a.sample !== undefined) x.sampleUs = Math.round(dur(a.sample, "attrs.sample", "us") / US);
     if (a.aggr !== undefined) x.aggrUs = Math.round(dur(a.aggr, "attrs.aggr", "us") / US);
     if (a.update !== undefined) x.opsUpdateUs = Math.round(dur(a.update, "attrs.update", "us") / US);
@@ -216,12 +287,18 @@ export function loadExperiment(path: string): ExperimentSpec {
   const variants: VariantSpec[] = [];
   if (o.variants !== undefined) {
     if (!Array.isArray(o.variants)) throw new InputError("must be a list", { file: path, field: "variants" });
+    if (o.variants.length === 0 && o.sweep === undefined) throw new InputError("is empty: list at least one variant, e.g. [{ \"name\": \"pte\", \"primitives\": [\"pte\"] }], or give a sweep", { file: path, field: "variants" });
     o.variants.forEach((vv, i) => {
       const f = `variants[${i}]`;
       const v = asObject(vv, f, path);
+      knownKeys(v, VARIANT_KEYS, f, path);
+      if (v.name !== undefined && (typeof v.name !== "string" || v.name.trim() === "")) throw new InputError("must be a non-empty string", { file: path, field: `${f}.name` });
       const name = typeof v.name === "string" ? v.name : `v${i}`;
-      const params = v.params === undefined ? {} : (asObject(v.params, `${f}.params`, path) as Record<string, number | boolean>);
-      const extra: Partial<VariantSpec> = { params };
+      const params: Record<string, number | boolean> = {};
+      if (v.params !== undefined) {
+        for (const [k, val] of Object.entries(asObject(v.params, `${f}.params`, path))) params[k] = paramOf(k, val, `${f}.params.${k}`, path);
+      }
+      const extra: Partial<VariantSpec> = { params, sourceField: f };
       if (v.buffer !== undefined) {
         if (v.buffer !== "rings" && v.buffer !== "array") throw new InputError("must be rings or array", { file: path, field: `${f}.buffer` });
         extra.buffer = v.buffer;
@@ -232,9 +309,9 @@ export function loadExperiment(path: string): ExperimentSpec {
       }
       if (v.filters !== undefined) {
         if (!Array.isArray(v.filters)) throw new InputError("must be a list", { file: path, field: `${f}.filters` });
-        extra.filters = v.filters.map((ff, k) => filterOf(ff, `${f}.filters[${k}]`, path));
+        extra.filters = v.filters.map((ff, k) => filterOf(ff, `${f}.filters[${k}]`, path, limit));
       }
-      if (v.truthFilter !== undefined) extra.truthFilter = truthFilterOf(v.truthFilter, `${f}.truthFilter`, path);
+      if (v.truthFilter !== undefined) extra.truthFilter = truthFilterOf(v.truthFilter, `${f}.truthFilter`, path, limit);
       for (const k of ["flushTlbOnMkold", "numaBalancing"] as const) {
         if (v[k] === undefined) continue;
         if (typeof v[k] !== "boolean") throw new InputError("must be true or false", { file: path, field: `${f}.${k}` });
@@ -245,11 +322,26 @@ export function loadExperiment(path: string): ExperimentSpec {
   }
   if (o.sweep !== undefined) {
     const s = asObject(o.sweep, "sweep", path);
+    knownKeys(s, SWEEP_KEYS, "sweep", path);
     if (typeof s.param !== "string" || !Array.isArray(s.values)) throw new InputError("needs 'param' and a 'values' list", { file: path, field: "sweep" });
-    const prims = primitivesOf(s.primitives ?? [s.param.split(".")[0]], "sweep.primitives", path);
-    for (const val of s.values) variants.push(variant(`${prims.join("+")} ${s.param}=${val}`, prims, { params: { [s.param]: val as number } }));
+    if (s.values.length === 0) throw new InputError("is empty: give the parameter values to sweep, e.g. [4096, 16384]", { file: path, field: "sweep.values" });
+    const param = s.param;
+    const prims = primitivesOf(s.primitives ?? [param.split(".")[0]], "sweep.primitives", path);
+    s.values.forEach((val, k) => {
+      const value = paramOf(param, val, `sweep.values[${k}]`, path);
+      variants.push(variant(`${prims.join("+")} ${param}=${value}`, prims, { params: { [param]: value }, sourceField: `sweep.values[${k}]` }));
+    });
   }
   if (variants.length === 0) throw new InputError("an experiment needs variants or a sweep", { file: path, field: "variants" });
+  // names are the rows of the table and the heatmap files: two alike would overwrite each other
+  const seen = new Map<string, string>();
+  for (const v of variants) {
+    const field = v.sourceField!.startsWith("sweep") ? v.sourceField! : `${v.sourceField}.name`;
+    const first = seen.get(v.name);
+    if (first !== undefined) throw new InputError(`duplicate variant name '${clip(v.name)}' (also ${first}): every variant needs its own name`, { file: path, field });
+    if (v.name === BASELINE.name) throw new InputError(`'${BASELINE.name}' is the name of the unmonitored run compare adds: choose another name`, { file: path, field });
+    seen.set(v.name, field);
+  }
   x.variants = variants;
   return x;
 }

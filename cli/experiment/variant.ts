@@ -47,6 +47,7 @@ export interface VariantResult {
   overheadPercent: number;
   reports: { delivered: Record<string, number>; accepted: number; dropped: Record<string, number>; drained: number; credited: number } | null;
   heatmap: HeatmapRows | null;
+  /** Host wall-clock seconds: written to timing.json only, never to results.json or .csv. */
   wallSeconds: number;
   remote: { precision: number | null; recall: number | null } | null;
 }
@@ -94,8 +95,22 @@ export class Axis {
   }
 }
 
-export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (fraction: number) => void): VariantResult {
-  const t0 = performance.now();
+/** A variant's simulation, built and ready to run. */
+export interface VariantSetup {
+  sched: Scheduler;
+  machine: Machine;
+  monitor: Monitor | null;
+  tracker: AccuracyTracker | null;
+  heat: HeatmapRows | null;
+  /** Simulated time at which the workload finished (null until it does). */
+  finish: { ns: number | null };
+}
+
+/**
+ * Builds a variant's machine, workload and monitor without running them. compare calls it for
+ * every variant before starting any worker, so a bad parameter fails at once, not minutes in.
+ */
+export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
   const sched = new Scheduler();
   const m = new Machine(machineConfig(x.machine), sched, new RngRoot(x.seed), {
     flushTlbOnMkold: v.flushTlbOnMkold === true,
@@ -103,9 +118,9 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
   });
   const workload = resolveWorkload(x.workload);
   m.load(workload);
-  let finishNs: number | null = null;
+  const finish: VariantSetup["finish"] = { ns: null };
   m.onAllThreadsDone((now) => {
-    finishNs = now;
+    finish.ns = now;
     sched.stop();
   });
   let mon: Monitor | null = null;
@@ -127,15 +142,22 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
       : undefined;
     // heatmap rows are taken before the tracker closes the truth window
     const axis = new Axis(segmentsOf(m, x.ops));
-    heat = { rows: 0, cols: COLS, truth: [], damon: [], t: [], segments: axis.segs };
+    const h: HeatmapRows = { rows: 0, cols: COLS, truth: [], damon: [], t: [], segments: axis.segs };
+    heat = h;
     const samples = nrSamplesPerAggr({ sampleUs: x.sampleUs, aggrUs: x.aggrUs });
     const pids = mon.ctx.targets.map((t) => t.pid);
-    mon.ctx.onAggregation((_c, snaps) => addHeatRow(m, heat!, axis, snaps, samples, channel ?? null, x.ops, pids));
+    mon.ctx.onAggregation((_c, snaps) => addHeatRow(m, h, axis, snaps, samples, channel ?? null, x.ops, pids));
     tracker = new AccuracyTracker(m, mon.ctx, { theta: x.theta, keepHotRanges: x.scenario === "cache-aware-sched", ...(channel ? { channel } : {}) });
-    mon.kdamond.start();
   }
+  return { sched, machine: m, monitor: mon, tracker, heat, finish };
+}
+
+export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (fraction: number) => void): VariantResult {
+  const t0 = performance.now();
+  const { sched, machine: m, monitor: mon, tracker, heat, finish } = setupVariant(x, v);
+  mon?.kdamond.start();
   const step = 50_000_000;
-  while (sched.now < x.durationNs && finishNs === null) {
+  while (sched.now < x.durationNs && finish.ns === null) {
     sched.run(Math.min(x.durationNs, sched.now + step));
     onProgress?.(sched.now / x.durationNs);
   }
@@ -145,7 +167,7 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
   let reports: VariantResult["reports"] = null;
   if (mon?.buffer) {
     const b = mon.buffer;
-    const delivered = Object.fromEntries(PRIMITIVES.map((p, i) => [p, mon!.counters.delivered[i]!]).filter(([, n]) => (n as number) > 0));
+    const delivered = Object.fromEntries(PRIMITIVES.map((p, i) => [p, mon.counters.delivered[i]!]).filter(([, n]) => (n as number) > 0));
     const dropped = Object.fromEntries(DROP_REASON_NAMES.map((r, i) => [r, b.stats.dropsByReason[i]!.reduce((a, n) => a + n, 0)]));
     reports = { delivered, accepted: b.stats.accepted, dropped, drained: b.stats.drained, credited: mon.drain?.stats.credited ?? 0 };
   }
@@ -156,7 +178,7 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
     monitor: v.monitor,
     finished: m.finished,
     simulatedNs: sched.now,
-    finishNs,
+    finishNs: finish.ns,
     accesses: m.cpus.reduce((a, c) => a + c.accesses, 0),
     accuracy: tracker ? tracker.summary(x.warmupWindows) : null,
     windows: tracker ? tracker.windows : [],
@@ -199,8 +221,10 @@ function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[]
       else addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), channel.subCount[p]!);
     }
   } else if (ops === "paddr") {
+    t.flush();
     for (let i = 0; i < t.fTouchedCount; i++) addPage(-1, t.fTouched[i]! * 4096, 4096, t.fSubCount.get(t.fTouched[i]!));
   } else {
+    t.flush();
     for (let i = 0; i < t.vTouchedCount; i++) {
       const p = t.vTouched[i]!;
       addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), t.vSubCount[p]!);

@@ -62,10 +62,6 @@ interface Results {
 
 const readResults = (dir: string): Results => JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as Results;
 
-/** results.json without the wall-clock fields (everything else must be reproducible). */
-function withoutWallClock(dir: string): unknown {
-  return JSON.parse(readFileSync(join(dir, "results.json"), "utf8"), (k, v: unknown) => (k === "wallSeconds" ? undefined : v));
-}
 
 const inUnit = (x: number | null): boolean => x === null || (x >= 0 && x <= 1);
 
@@ -250,13 +246,14 @@ describe("damon-sim compare", () => {
       const [a, b, c] = [dir("det-a"), dir("det-b"), dir("det-seed")];
       const rs = await Promise.all([run("det-a"), run("det-b"), run("det-seed")]);
       for (const r of rs) expect(r.status, r.stderr).toBe(0);
-      expect(withoutWallClock(b)).toEqual(withoutWallClock(a));
-      // the report and plots too, byte for byte; the CSV but for its wall-clock lines
-      const files = readdirSync(a).filter((f) => f !== "results.json" && f !== "results.csv").sort();
-      expect(files).toEqual(["heatmap-fault.png", "report.html", "scatter.png", "wss.png"]);
+      // every output byte for byte (results.json and .csv hold no wall-clock time), but timing.json
+      const files = readdirSync(a).filter((f) => f !== "timing.json").sort();
+      expect(files).toEqual(["heatmap-fault.png", "report.html", "results.csv", "results.json", "scatter.png", "wss.png"]);
       for (const f of files) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
-      const csv = (d: string): string[] => readFileSync(join(d, "results.csv"), "utf8").split("\n").filter((l) => !l.includes(",wallSeconds,"));
-      expect(csv(b)).toEqual(csv(a));
+      expect(readFileSync(join(a, "results.json"), "utf8")).not.toMatch(/wallSeconds/);
+      const timing = JSON.parse(readFileSync(join(a, "timing.json"), "utf8")) as { variants: Array<{ variant: string; wallSeconds: number }> };
+      expect(timing.variants.map((v) => v.variant)).toEqual(["fault"]);
+      expect(timing.variants[0]!.wallSeconds).toBeGreaterThan(0);
       // another seed: the workload's randomness, hence what happened, changes
       const ra = readResults(a), rc = readResults(c);
       expect(rc.experiment.seed).toBe(2);
@@ -307,7 +304,7 @@ describe("damon-sim compare", () => {
     expect(malformed.status).not.toBe(0);
     expect(malformed.status).not.toBe(130);
     expect(malformed.stderr).toContain(bad);
-    expect(unknownInFile.status).toBe(1);
+    expect(unknownInFile.status).toBe(2);
     expect(unknownInFile.stderr).toContain(badPrim);
     expect(unknownInFile.stderr).toMatch(/variants\[0\]\.primitives\[1\]/);
     expect(unknownInFile.stderr).toMatch(/telepathy/);
