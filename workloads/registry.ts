@@ -11,7 +11,7 @@ import type { Workload } from "../hw/program.ts";
 import { InputError } from "../sim/errors.ts";
 import { BUILTINS, builtinSpec, type BuiltinOptions } from "./builtins.ts";
 import { loadMasimConfig, MasimWorkload, type MasimConfig, type MasimOptions } from "./masim.ts";
-import { traceWorkload } from "./trace/workload.ts";
+import { checkedTraceWorkload } from "./trace-rows.ts";
 import { parseWorkloadSpec, readWorkloadSpec, specLengthNs, specWorkload, type ParsedWorkloadSpec } from "./spec.ts";
 import { MS } from "../sim/time.ts";
 
@@ -96,9 +96,10 @@ function specResolved(spec: ParsedWorkloadSpec, options: WorkloadOptions): Resol
 
 function fromFile(path: string, options: WorkloadOptions): ResolvedWorkload {
   const ext = extname(path).toLowerCase();
-  // Recorded traces replay as one merged stream whose layout comes from the trace itself.
+  // Recorded traces replay as one merged stream whose layout comes from the trace itself (each
+  // row checked against it, so a bad row is named by file, chunk and byte offset).
   if (ext === ".dst") {
-    const workload = traceWorkload(path);
+    const workload = checkedTraceWorkload(path);
     return { workload, end: { finite: true, lengthNs: null, accesses: workload.header.accesses } };
   }
   if (ext === ".json") return specResolved(readWorkloadSpec(path), options);
