@@ -74,7 +74,11 @@ export class WaySets {
     const headBytes = 4 * (this.words + this.dirtyWords + extra * assoc);
     const listStart = headBytes / listBytes;
     const keysByte = Math.ceil((headBytes + (lru ? 2 * (assoc + 1) * listBytes : 0)) / 8) * 8;
-    const block = keysByte + 8 * assoc;
+    // A block larger than a host cache line is padded to whole lines (typed array buffers this
+    // large are line-aligned), so a lookup touches the head line (fingerprints, dirty bits, list)
+    // and the line of the one key it confirms, never a line shared with the next set.
+    const raw = keysByte + 8 * assoc;
+    const block = raw > 64 ? Math.ceil(raw / 64) * 64 : raw;
     this.strideI32 = block / 4;
     this.strideList = block / listBytes;
     this.strideF64 = block / 8;

@@ -28,7 +28,7 @@ export class GroundTruth {
   /** Length of a sub-window (DAMON's sample interval); changes only at closeWindow(). */
   subWindowNs: number;
   readonly frames: boolean;
-  // per PTE slot, current window
+  // per PTE slot, current window (after flush(): record() may hold a run of accesses back)
   vReads = new Float64Array(1024);
   vWrites = new Float64Array(1024);
   vSubLast = new Float64Array(1024).fill(-1);
@@ -65,10 +65,12 @@ export class GroundTruth {
 
   /** Reads of a page over the whole run so far (closed windows plus the current one). */
   totalReads(pte: number): number {
+    this.flush();
     return this.vTotalReads[pte]! + this.vReads[pte]!;
   }
 
   totalWrites(pte: number): number {
+    this.flush();
     return this.vTotalWrites[pte]! + this.vWrites[pte]!;
   }
 
@@ -95,18 +97,51 @@ export class GroundTruth {
     this.vTotalWrites = growF64(this.vTotalWrites, cap, 0);
   }
 
-  /** Records one access (hot path). `frame` is the 4 KiB frame touched; `t` the CPU clock. */
+  /**
+   * Records one access (hot path). `frame` is the 4 KiB frame touched; `t` the CPU clock.
+   * Consecutive accesses to the same page and frame in the same sub-window are counted in a
+   * pending run and applied together when another page, frame or sub-window comes, or at flush():
+   * the counts, the touched lists and their order are what one update per access would give.
+   */
   record(pte: number, frame: number, write: boolean, t: number): void {
     const sub = t >= this.subLo && t < this.subHi ? this.subK : this.enterSubWindow(t);
+    if (pte === this.runPte && frame === this.runFrame && sub === this.runSub) {
+      if (write) this.runWrites++;
+      else this.runReads++;
+      return;
+    }
+    if (this.runPte >= 0) this.applyRun();
+    this.runPte = pte;
+    this.runFrame = frame;
+    this.runSub = sub;
+    this.runReads = write ? 0 : 1;
+    this.runWrites = write ? 1 : 0;
+  }
+
+  /** Applies the pending run. Readers of the counts call it first (CPUs call it after each quantum). */
+  flush(): void {
+    if (this.runPte >= 0) this.applyRun();
+  }
+
+  // the pending run of record(): page, frame, sub-window, reads and writes (runPte -1: none)
+  private runPte = -1;
+  private runFrame = -1;
+  private runSub = -1;
+  private runReads = 0;
+  private runWrites = 0;
+
+  private applyRun(): void {
+    const pte = this.runPte, sub = this.runSub, reads = this.runReads, writes = this.runWrites;
+    this.runPte = -1;
     const r = this.vReads[pte]!, w = this.vWrites[pte]!;
     if (r + w === 0) this.touchV(pte);
-    if (write) this.vWrites[pte] = w + 1;
-    else this.vReads[pte] = r + 1;
+    this.vWrites[pte] = w + writes;
+    this.vReads[pte] = r + reads;
     if (this.vSubLast[pte] !== sub) {
       this.vSubLast[pte] = sub;
       this.vSubCount[pte]!++;
     }
-    if (this.frames) this.recordFrame(frame, write, sub);
+    if (this.frames) this.recordFrame(this.runFrame, reads, writes, sub);
   }
 
   /** Math.floor(t / subWindowNs), remembering the range of times that give the same answer. */
@@ -125,13 +160,13 @@ export class GroundTruth {
     return k;
   }
 
-  private recordFrame(frame: number, write: boolean, sub: number): void {
+  private recordFrame(frame: number, reads: number, writes: number, sub: number): void {
     if (this.fReads.get(frame) === 0 && this.fWrites.get(frame) === 0) {
       if (this.fTouchedCount === this.fTouched.length) this.fTouched = growI32(this.fTouched, this.fTouched.length * 2);
       this.fTouched[this.fTouchedCount++] = frame;
     }
-    if (write) this.fWrites.add(frame, 1);
-    else this.fReads.add(frame, 1);
+    if (writes !== 0) this.fWrites.add(frame, writes);
+    if (reads !== 0) this.fReads.add(frame, reads);
     if (this.fSubLast.get(frame) !== sub) {
       this.fSubLast.set(frame, sub);
       this.fSubCount.add(frame, 1);
@@ -149,6 +184,7 @@ export class GroundTruth {
    * sub-window indexes are only compared within a window, so the new scale starts clean.
    */
   closeWindow(now: number, nextSubWindowNs = this.subWindowNs): void {
+    this.flush();
     for (const l of this.listeners) l(this, this.windowStart, now);
     for (let i = 0; i < this.vTouchedCount; i++) {
       const p = this.vTouched[i]!;

@@ -61,6 +61,7 @@ describe("GroundTruth sub-windows", () => {
                 count.set(pte, (count.get(pte) ?? 0) + 1);
               }
             });
+            g.flush();
             for (let p = 0; p < 8; p++) expect(g.vSubCount[p]).toBe(count.get(p) ?? 0);
           }),
           { numRuns: 40 },
