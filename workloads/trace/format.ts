@@ -21,8 +21,8 @@
 //                                    chunk out of place or from another trace fails its check
 //   end      'E'            u8
 //            length         u32      msgpack footer record (FooterRecord: chunk count, total
-//                                    accesses, SHA-256 of every byte before the 'E' tag, and the
-//                                    layout when it was inferred)
+//                                    accesses, SHA-256 of every byte before the 'E' tag, each
+//                                    chunk's CRC in order, and the layout when it was inferred)
 //            record         length bytes
 //            crc            u32      CRC-32 of tag, length and record
 //   trailer  footer offset  u32 lo, u32 hi   where the 'E' tag is
@@ -32,9 +32,10 @@
 // end of the trailer: a flipped byte or a truncation anywhere is always detected. A reader checks
 // the header, trailer and footer and walks the chunk heads when it opens a file (a few bytes per
 // chunk), so a truncated file, or missing, duplicated or reordered chunks, fail before the first
-// access, even for a replay that stops early; each chunk's CRC is checked when it is read, and
-// the digest once the last chunk has been read (a last line of defence: a chunk of another
-// recording that shares this one's header and every earlier chunk passes its CRC).
+// access, even for a replay that stops early. Each chunk's CRC is checked when it is read, against
+// its bytes and against the footer's list (so a chunk of another recording with the same header,
+// whose CRC chain matches, is still refused before its rows are handed out), and the digest once
+// the last chunk has been read.
 //
 // Version 1.0 differs only in its chunk frames (tag, count, length, payload, and the CRC of those
 // alone: no sequence number, no chaining) and its footer (no digest). Readers still
@@ -112,6 +113,8 @@ export interface FooterRecord {
   accesses: number;
   /** SHA-256 (hex) of every byte before the footer frame; absent in version 1 files. */
   sha256?: string;
+  /** Each chunk's CRC, in sequence order; absent in version 1 files. */
+  chunkCrcs?: number[];
   /** Present when the header's layout/threads were null. */
   layout?: WorkloadLayout;
   threads?: number[];
@@ -234,7 +237,13 @@ export function checkFooterRecord(x: unknown, header: TraceHeaderRecord, version
     const v = x[k];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) fail(k, "must be a non-negative integer");
   }
-  if (version >= FORMAT_MAJOR && (typeof x.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(x.sha256))) fail("sha256", "must be a SHA-256 digest (64 hex digits)");
+  if (version >= FORMAT_MAJOR) {
+    if (typeof x.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(x.sha256)) fail("sha256", "must be a SHA-256 digest (64 hex digits)");
+    const crcs = x.chunkCrcs;
+    if (!Array.isArray(crcs) || crcs.length !== x.chunks || !crcs.every((c) => Number.isInteger(c) && c >= 0 && c <= 0xffffffff)) {
+      fail("chunkCrcs", `must list one CRC-32 per chunk (${String(x.chunks)})`);
+    }
+  }
   if (header.layout === null) {
     if (x.layout === undefined) fail("layout", "the header has no layout, so the footer must carry one");
     wrapLayout(x.layout, "footer.layout", at);

@@ -4,7 +4,8 @@
 // missing, duplicated or reordered chunks fail at once, each named by sequence number and byte
 // offset, and the layout is known before the first access. next() then reads one chunk at a time,
 // checks its CRC before decoding it, checks the decoded columns and that every row belongs to a
-// declared thread, and, after the last chunk, the whole-file SHA-256; memory stays bounded by one
+// declared thread, and that its CRC is the one the footer lists, and, after the last chunk, the
+// whole-file SHA-256; memory stays bounded by one
 // chunk and a damaged chunk raises an InputError (file, byte offset, chunk and part) instead of
 // yielding rows. Rows handed out before a damaged chunk are exactly the recorded ones.
 
@@ -307,6 +308,10 @@ class DstReader implements TraceReader {
     const crc = v2 ? crc32(body, this.chain) : crc32(body);
     if (crc !== frame.readUInt32LE(bodyEnd)) {
       this.fail(`chunk checksum mismatch (corrupted${v2 ? ", or a chunk of another trace" : ""})`, c.offset + bodyEnd, `chunk ${index} crc`);
+    }
+    const listed = this.footerRecord.chunkCrcs?.[index];
+    if (v2 && crc !== listed) {
+      this.fail(`chunk CRC 0x${crc.toString(16).padStart(8, "0")} is not the 0x${(listed ?? 0).toString(16).padStart(8, "0")} the end marker lists for chunk ${index}: a chunk of another trace`, c.offset + bodyEnd, `chunk ${index} crc`);
     }
     const payload = frame.subarray(h, bodyEnd);
     const err = this.decoder.decode(payload, c.accesses, this.decoded, this.declared);

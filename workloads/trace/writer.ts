@@ -27,6 +27,7 @@ export class FrameWriter {
   private chain = -1;
   private seq = 0;
   private total = 0;
+  private readonly crcs: number[] = [];
 
   constructor(private readonly file: AtomicFile) {}
 
@@ -63,6 +64,7 @@ export class FrameWriter {
     frame.set(payload, CHUNK_FRAME_HEAD);
     this.chain = crc32(frame.subarray(0, CHUNK_FRAME_HEAD + payload.length), this.chain);
     frame.writeUInt32LE(this.chain, CHUNK_FRAME_HEAD + payload.length);
+    this.crcs.push(this.chain);
     this.put(frame);
     this.seq++;
     this.total += count;
@@ -70,7 +72,7 @@ export class FrameWriter {
 
   /** The footer (with the counts and digest filled in) and the trailer; the caller commits. */
   end(extra: Pick<FooterRecord, "layout" | "threads">): void {
-    const footer: FooterRecord = { chunks: this.seq, accesses: this.total, sha256: this.hash.digest("hex"), ...extra };
+    const footer: FooterRecord = { chunks: this.seq, accesses: this.total, sha256: this.hash.digest("hex"), chunkCrcs: this.crcs, ...extra };
     const body = recordPackr.pack(footer);
     const frame = Buffer.alloc(END_FRAME_HEAD + body.length + CRC_BYTES + TRAILER_BYTES);
     const footerOffset = this.file.bytesWritten;

@@ -1,7 +1,8 @@
 // Test-side surgery on version 2 .dst files, written from the format description in
 // workloads/trace/format.ts rather than with the writer: split a file into its frames, put frames
 // back together (with the trailer pointing at the footer again), and reseal a file whose records
-// were edited (recomputing the header CRC, the chained chunk CRCs and the SHA-256 in the footer),
+// were edited (recomputing the header CRC, the chained chunk CRCs, and the SHA-256 and CRC list in
+// the footer),
 // which makes "consistent but lying" files that only the reader's deeper checks can catch.
 
 import { createHash } from "node:crypto";
@@ -62,15 +63,18 @@ export function reseal(f: Frames, edit: { header?: RecordEdit; footer?: RecordEd
   let chain = crc32(header.subarray(0, 16 + body.length));
   header.writeUInt32LE(chain, 16 + body.length);
   const hash = createHash("sha256").update(header);
+  const crcs: number[] = [];
   const chunks = f.chunks.map((c) => {
     const out = Buffer.from(c);
     chain = crc32(out.subarray(0, out.length - 4), chain);
     out.writeUInt32LE(chain, out.length - 4);
+    crcs.push(chain);
     hash.update(out);
     return out;
   });
   const footerRecord = recordPackr.unpack(f.footer.subarray(5, f.footer.length - 4)) as Record<string, unknown>;
   footerRecord.sha256 = hash.digest("hex");
+  footerRecord.chunkCrcs = crcs;
   const fbody = recordPackr.pack(edit.footer ? edit.footer(footerRecord) : footerRecord);
   const footer = Buffer.alloc(5 + fbody.length + 4);
   footer[0] = 0x45;

@@ -129,7 +129,7 @@ describe(".dst version 2 integrity", () => {
     }
   });
 
-  it("rejects a chunk of another recording at that chunk, and one sharing every earlier chunk by the digest", () => {
+  it("rejects a chunk of another recording at that chunk, even chunk 0 or one sharing every earlier chunk (by the footer's CRC list)", () => {
     const other = splitFrames(write(randomRows(400, 12)));
     const f = frames();
     f.chunks[3] = other.chunks[3]!;
@@ -139,20 +139,25 @@ describe(".dst version 2 integrity", () => {
     expect(r.error?.location.field).toBe("chunk 3 crc");
     expect(r.rows).toEqual(ROWS.slice(0, 3 * CHUNK));
 
-    // same rows up to the last chunk: its CRC chains over identical bytes, so only the digest can tell
+    // chunk 0 of a recording with the same header, or the last chunk of one with the same earlier
+    // rows: the CRC chain matches, the end marker's list of chunk CRCs does not
     const twin = splitFrames(write([...ROWS.slice(0, 7 * CHUNK), ...randomRows(50, 13)]));
-    const g = frames();
-    g.chunks[7] = twin.chunks[7]!;
-    const t = readThrough(put(joinFrames(g)));
-    expect(t.error?.location.field).toBe("footer.sha256");
-    expect(t.error?.location.offset).toBe(chunkOffset(g, 8));
-    expect(t.error?.message).toMatch(/the file's SHA-256 is [0-9a-f]{64} but the end marker records [0-9a-f]{64}/);
+    for (const [i, from] of [[0, other], [7, twin]] as const) {
+      const g = frames();
+      g.chunks[i] = from.chunks[i]!;
+      const t = readThrough(put(joinFrames(g)));
+      expect(t.error?.location.field).toBe(`chunk ${i} crc`);
+      expect(t.error?.message).toMatch(new RegExp(`chunk CRC 0x[0-9a-f]{8} is not the 0x[0-9a-f]{8} the end marker lists for chunk ${i}: a chunk of another trace`));
+      expect(t.rows).toEqual(ROWS.slice(0, i * CHUNK));
+    }
   });
 
   it("catches a footer whose counts lie (with valid CRCs and digest)", () => {
     const cases: Array<[(r: Record<string, unknown>) => Record<string, unknown>, RegExp]> = [
-      [(r) => ({ ...r, chunks: 9 }), /chunk 8 of 9 is missing \(the end marker follows/],
-      [(r) => ({ ...r, chunks: 7 }), /says it is chunk 7, but the end marker counts 7 chunks/],
+      [(r) => ({ ...r, chunks: 9 }), /footer\.chunkCrcs.*must list one CRC-32 per chunk \(9\)/],
+      [(r) => ({ ...r, chunks: 9, chunkCrcs: [...(r.chunkCrcs as number[]), 0] }), /chunk 8 of 9 is missing \(the end marker follows/],
+      [(r) => ({ ...r, chunks: 7, chunkCrcs: (r.chunkCrcs as number[]).slice(1) }), /says it is chunk 7, but the end marker counts 7 chunks/],
+      [(r) => ({ ...r, chunkCrcs: (r.chunkCrcs as number[]).map((c, i) => (i === 5 ? (c ^ 1) >>> 0 : c)) }), /field 'chunk 5 crc': chunk CRC 0x[0-9a-f]{8} is not the 0x[0-9a-f]{8} the end marker lists/],
       [(r) => ({ ...r, accesses: 401 }), /end marker counts 8 chunks and 401 accesses but the file holds 8 and 400/],
       [(r) => ({ ...r, sha256: "0".repeat(64) }), /SHA-256 is [0-9a-f]{64} but the end marker records 0{64}/],
       [(r) => ({ ...r, sha256: "nope" }), /footer\.sha256.*64 hex digits/],
