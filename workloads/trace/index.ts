@@ -1,9 +1,11 @@
 // The .dst trace format's public API: write (TraceWriter), read (openTrace), summarise (traceInfo),
-// replay (traceWorkload), record a workload on a nominal clock (NominalRecorder) and infer a
-// layout from addresses (LayoutInferrer). See format.ts for the file layout.
+// replay (traceWorkload), convert version 1 files (upgradeTrace), record a workload on a nominal
+// clock (NominalRecorder) and infer a layout from addresses (LayoutInferrer). See format.ts for
+// the file layout.
 
 export { TraceWriter, type TraceSummary, type TraceWriterOptions } from "./writer.ts";
-export { openTrace, type TraceReader } from "./reader.ts";
+export { openTrace, type ChunkInfo, type OpenTraceOptions, type TraceReader } from "./reader.ts";
+export { upgradeTrace, type UpgradeSummary } from "./upgrade.ts";
 export { traceInfo, type TraceInfo } from "./info.ts";
 export { traceWorkload } from "./workload.ts";
 export { NominalRecorder, DEFAULT_NOMINAL_CLOCK, type NominalClock, type RecordOptions } from "./record.ts";
