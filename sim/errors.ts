@@ -14,13 +14,33 @@ export function clip(text: string, max = MAX_QUOTED): string {
   return `${text.slice(0, 60)}... (${text.length.toLocaleString("en-US")} characters)`;
 }
 
-const LONG_QUOTED = new RegExp(`'([^'\\n]{${MAX_QUOTED + 1},})'|"([^"\\n]{${MAX_QUOTED + 1},})"`, "g");
-const LONG_LINE = /[^\n]{4001,}/g;
-
-/** The message with every quoted token ('...' or "...") longer than MAX_QUOTED clipped. */
+/** The message with every quoted token ('...' or "...") longer than MAX_QUOTED clipped, and any line over 4000 characters. */
 export function clipQuoted(message: string): string {
   if (message.length <= MAX_QUOTED) return message;
-  return message.replace(LONG_QUOTED, (_m, a: string | undefined, b: string | undefined) => (a !== undefined ? `'${clip(a)}'` : `"${clip(b!)}"`)).replace(LONG_LINE, (line) => clip(line, 4000));
+  // a scan, not a regular expression: V8's backtracking overflows its stack on megabyte tokens
+  let out = "";
+  let i = 0;
+  while (i < message.length) {
+    const q = nextQuote(message, i);
+    if (q < 0) break;
+    const close = message.indexOf(message[q]!, q + 1);
+    const nl = message.indexOf("\n", q + 1);
+    if (close < 0 || (nl >= 0 && nl < close)) {
+      out += message.slice(i, q + 1);
+      i = q + 1;
+      continue;
+    }
+    const token = message.slice(q + 1, close);
+    out += message.slice(i, q + 1) + (token.length > MAX_QUOTED ? clip(token) : token) + message[q];
+    i = close + 1;
+  }
+  out += message.slice(i);
+  return out.split("\n").map((line) => clip(line, 4000)).join("\n");
+}
+
+function nextQuote(s: string, from: number): number {
+  const a = s.indexOf("'", from), b = s.indexOf('"', from);
+  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
 }
 
 /** Levenshtein distance between two short strings (for "did you mean"). */

@@ -12,7 +12,7 @@
 // column. Files over sim/input-text.ts's cap (8 MiB; real configs are a few KiB) are refused
 // before they are read whole.
 
-import { InputError } from "../sim/errors.ts";
+import { clip, InputError } from "../sim/errors.ts";
 import { readInputText } from "../sim/input-text.ts";
 
 export type RwMode = "ro" | "wo" | "rw";
@@ -158,7 +158,7 @@ function parseUint(text: string, line: number, column: number, what: string, max
   const col = column + (text.length - text.trimStart().length);
   if (!/^[0-9]+$/.test(t)) fail(line, col, `${what} must be a non-negative integer, got '${t}'`);
   const v = Number(t);
-  if (!Number.isSafeInteger(v) || v > max) fail(line, col, `${what} ${t} is too large (at most ${max})`);
+  if (!Number.isSafeInteger(v) || v > max) fail(line, col, `${what} ${clip(t)} is too large (at most ${max})`);
   return v;
 }
 

@@ -9,7 +9,7 @@ import { InputError } from "../../sim/errors.ts";
 import { caseName, EXPECTED_FILE, findCases, loadCase, type CaseSpec } from "./case.ts";
 import { compareResults } from "./compare.ts";
 import { formatJson, readJsonFile } from "./json-file.ts";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { cleanStaleTemps, writeFileAtomic } from "../atomic-write.ts";
 import { runCasesInWorkers, type CaseOutcome } from "./pool.ts";
 import { buildReport, type CaseReport, type CheckReport } from "./report.ts";
 
@@ -101,6 +101,7 @@ function judge(c: CaseSpec, outcome: CaseOutcome, bless: boolean): CaseReport {
 /** Runs every case under `paths`; resolves to the report (null entries never remain). */
 export async function checkCases(paths: readonly string[], o: CheckOptions): Promise<CheckReport & { interrupted: boolean }> {
   const dirs = findCases(paths);
+  for (const dir of dirs) cleanStaleTemps(dir); // an expected.json.*.tmp left by a killed --bless
   const reports: Array<CaseReport | null> = dirs.map(() => null);
   const specs: CaseSpec[] = [];
   const specIndex: number[] = [];

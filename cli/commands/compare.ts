@@ -155,12 +155,13 @@ function preflight(x: ExperimentSpec, cliParams: ReadonlySet<string>): void {
   for (const v of x.variants) {
     const cpus = [...v.filters.flatMap((f) => f.cpus ?? []), ...(v.truthFilter?.cpus ?? [])];
     const bad = cpus.find((c) => c >= nCpus);
-    if (bad !== undefined) {
-      const where = origin(x, v, undefined, cliParams);
-      const msg = `variant '${v.name}' names CPU ${bad} (CPUs ${formatCpuList(cpus)}), but machine '${x.machine}' has CPUs 0-${nCpus - 1}`;
-      if (where.file !== undefined) throw new InputError(msg, { file: where.file, field: where.field! });
-      throw new UsageError(`compare: ${msg}${x.scenario ? ` (scenario '${x.scenario}' is made for machine '${SCENARIOS[x.scenario]?.build().machine}')` : ""}`);
-    }
+    if (bad === undefined) continue;
+    const where = origin(x, v, undefined, cliParams);
+    const msg = `variant '${v.name}' names CPU ${bad} (CPUs ${formatCpuList(cpus)}), but machine '${x.machine}' has CPUs 0-${nCpus - 1}`;
+    if (where.file !== undefined) throw new InputError(msg, { file: where.file, field: where.field! });
+    throw new UsageError(`compare: ${msg}${x.scenario ? ` (scenario '${x.scenario}' is made for machine '${SCENARIOS[x.scenario]?.build().machine}')` : ""}`);
+  }
+  for (const v of x.variants) {
     try {
       setupVariant(x, v);
     } catch (e) {

@@ -5,9 +5,10 @@
 // the import succeeds (bad input, errors and Ctrl-C leave nothing behind).
 
 import { createReadStream, statSync } from "node:fs";
-import { basename, extname } from "node:path";
+import { basename, dirname, extname, resolve } from "node:path";
 import { intOpt, requireOpt, stringOpt, type CommandSpec } from "../args.ts";
 import type { Command } from "../command.ts";
+import { cleanStaleTemps } from "../atomic-write.ts";
 import { version } from "../main.ts";
 import { Progress } from "../progress.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
@@ -73,6 +74,7 @@ export const command: Command = {
       }
     }
 
+    cleanStaleTemps(dirname(resolve(output)));
     const writer = TraceWriter.create(output, {
       source: `valgrind lackey log ${stdin ? "(stdin)" : basename(log)}`,
       tool: { name: "damon-sim", version: version() },

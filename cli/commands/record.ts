@@ -3,9 +3,10 @@
 // access and per gap op; workloads/trace/record.ts), and writes its interleaved accesses as a .dst
 // trace with the workload's layout and the seed. Same workload and seed: byte-identical file.
 
-import { basename } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { intOpt, requireOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
+import { cleanStaleTemps } from "../atomic-write.ts";
 import { version } from "../main.ts";
 import { Progress } from "../progress.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
@@ -77,6 +78,7 @@ export const command: Command = {
     const workload = resolveWorkload(arg, durationNs !== undefined ? { duration: durationNs } : {});
     const clock = { nsPerAccess, nsPerOp, quantumNs };
     const recorder = new NominalRecorder(workload, { seed, clock, ...(durationNs !== undefined ? { durationNs } : {}) });
+    cleanStaleTemps(dirname(resolve(output)));
     const writer = TraceWriter.create(output, {
       source: `damon-sim record ${arg}`,
       tool: { name: "damon-sim", version: version() },
