@@ -105,7 +105,8 @@ export function outputError(e: unknown, path: string, what: string): Error {
   if (e instanceof InputError) return e;
   const code = (e as NodeJS.ErrnoException | null)?.code;
   if (code === undefined) return e instanceof Error ? e : new Error(String(e));
-  const text = `${what}: ${code}: ${HINTS[code] ?? (e as Error).message}`;
+  const hint = code === "ENOENT" && what.endsWith("file") ? "its folder does not exist; create it or choose another path" : HINTS[code];
+  const text = `${what}: ${code}: ${hint ?? (e as Error).message}`;
   return FAILURES.has(code) ? new OutputFailure(`${path}: ${text}`) : new InputError(text, { file: path });
 }
 

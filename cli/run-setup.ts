@@ -7,7 +7,7 @@
 
 import { existsSync } from "node:fs";
 import { intOpt, stringOpt, type CommandSpec, type OptionSpec, type ParsedArgs } from "./args.ts";
-import { InputError, UsageError } from "../sim/errors.ts";
+import { didYouMean, InputError, UsageError } from "../sim/errors.ts";
 import { RngRoot } from "../sim/rng.ts";
 import { Scheduler } from "../sim/scheduler.ts";
 import { parseDuration, SEC, US } from "../sim/time.ts";
@@ -160,9 +160,9 @@ export function parsePrimitiveParam(item: string): { prim: string; rawKey: strin
   if (!m) throw new UsageError(`--param needs PRIMITIVE.KEY=VALUE (e.g. ibs.period=4096), got '${item}'`);
   const [, prim, rawKey, rawVal] = m as unknown as [string, string, string, string];
   const known = PRIMITIVE_PARAM_KEYS[prim];
-  if (!known) throw new UsageError(`--param: unknown primitive '${prim}' (${Object.keys(PRIMITIVE_PARAM_KEYS).join(", ")})`);
+  if (!known) throw new UsageError(`--param: unknown primitive '${prim}'${didYouMean(prim, Object.keys(PRIMITIVE_PARAM_KEYS))} (${Object.keys(PRIMITIVE_PARAM_KEYS).join(", ")})`);
   const key = PARAM_ALIASES[`${prim}.${rawKey}`] ?? rawKey.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  if (!known.includes(key)) throw new UsageError(`--param: ${prim} has no parameter '${rawKey}' (known: ${known.join(", ")})`);
+  if (!known.includes(key)) throw new UsageError(`--param: ${prim} has no parameter '${rawKey}'${didYouMean(key, known)} (known: ${known.join(", ")})`);
   const value = rawVal === "true" ? true : rawVal === "false" ? false : Number(rawVal);
   if (typeof value === "number" && !Number.isFinite(value)) throw new UsageError(`--param ${prim}.${rawKey}: '${rawVal}' is not a number`);
   return { prim, rawKey, key, value };

@@ -110,6 +110,16 @@ describe("1. output folders that cannot be made fail at once (exit 2), naming th
     expect(r.stderr).toMatch(/\/sys\/damon-sim-nope: cannot create output folder: (EPERM|EACCES|EROFS|ENOENT)/);
   });
 
+  it("an output file in a folder that does not exist (report heatmap --output): exit 2, what to do", () => {
+    const run = fresh("for-report");
+    expect(runCli(["run", "stairs", ...SHORT, "-o", run]).status).toBe(0);
+    const png = join(fresh("no-such-folder"), "heat.png");
+    const r = runCli(["report", "heatmap", run, "--output", png]);
+    expectCleanError(r, 2);
+    expect(r.stderr).toContain(`${png}: cannot write output file: ENOENT: its folder does not exist`);
+    expect(temps(run)).toEqual([]);
+  });
+
   it("ensureOutputDir makes every missing level and accepts an existing folder", () => {
     const d = join(fresh("nest"), "a", "b", "c");
     ensureOutputDir(d);
@@ -136,7 +146,7 @@ describe("2. compare's exit status tells a script what happened", () => {
     const typo = file("typo.json", json({ workload: "stairs", variants: [{ name: "i", primitives: ["ibs"], params: { "ibs.perod": 4096 } }] }));
     let r = runCli(["compare", typo, "-o", fresh("never")]);
     expectCleanError(r, 2);
-    expect(r.stderr).toContain(`${typo}, field 'variants[0].params.ibs.perod': ibs has no parameter 'perod'`);
+    expect(r.stderr).toContain(`${typo}, field 'variants[0].params.ibs.perod': ibs has no parameter 'perod' (did you mean 'period'?)`);
     const str = file("str.json", json({ workload: "stairs", variants: [{ name: "i", primitives: ["ibs"], params: { "ibs.period": "4096" } }] }));
     r = runCli(["compare", str, "-o", fresh("never")]);
     expectCleanError(r, 2);
