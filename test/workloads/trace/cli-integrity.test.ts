@@ -19,7 +19,7 @@ const GEOMETRY = ["--I1=32768,8,64", "--D1=49152,12,64", "--LL=2097152,16,64"];
 
 /** A failure on bad input: an error line naming the place, and no internal error. */
 function expectRejected(r: CliResult, where: RegExp): void {
-  expect(r.status).not.toBe(0);
+  expect(r.status).toBe(2); // input error (README: exit statuses)
   expect(r.stderr).not.toMatch(/internal error/);
   expect(r.stderr).toMatch(/^damon-sim: error: /);
   expect(r.stderr).toMatch(where);
