@@ -16,7 +16,7 @@
 
 import { AccessBatch } from "../../hw/batch.ts";
 import { CachegrindSim, type CachegrindCounters } from "../../hw/cachegrind.ts";
-import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
+import { CPU_TIME_NAMES } from "../../hw/cpu.ts";
 import { AccuracyTracker, type AccuracySummary } from "../../damon/accuracy.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import type { Monitor } from "../../damon/monitor.ts";
@@ -25,6 +25,7 @@ import { openTrace } from "../../workloads/trace/index.ts";
 import type { CaseSpec } from "./case.ts";
 import { ageBin, snapshotDigest } from "./digest.ts";
 import { buildCaseRun } from "./setup.ts";
+import { overheadPercent } from "../metrics.ts";
 
 export const RESULTS_FORMAT = "damon-sim-check/1";
 
@@ -67,7 +68,7 @@ export interface CaseResults {
   overhead: {
     cpuTimeNs: Record<string, number>;
     kdamondCpuNs: number;
-    /** Monitoring CPU time (trap, sampling, scan, kdamond, migrate) as % of user time. */
+    /** Overhead % (cli/metrics.ts). */
     monitoringPercent: number;
     reports: ReportCounters | null;
   };
@@ -127,8 +128,6 @@ export function runCase(c: CaseSpec, onProgress?: (fraction: number) => void): C
   }
   const cpuTimeNs: Record<string, number> = {};
   CPU_TIME_NAMES.forEach((n, k) => (cpuTimeNs[n] = machine.cpuTime(k)));
-  const user = machine.cpuTime(CpuTime.USER);
-  const monitoring = [CpuTime.TRAP, CpuTime.SAMPLING, CpuTime.SCAN, CpuTime.KDAMOND, CpuTime.MIGRATE].reduce((a, k) => a + machine.cpuTime(k), 0);
   return {
     format: RESULTS_FORMAT,
     run: {
@@ -146,7 +145,7 @@ export function runCase(c: CaseSpec, onProgress?: (fraction: number) => void): C
     overhead: {
       cpuTimeNs,
       kdamondCpuNs: monitor.kdamond.totalCostNs,
-      monitoringPercent: user > 0 ? (monitoring / user) * 100 : 0,
+      monitoringPercent: overheadPercent(machine),
       reports: reportCounters(setup.monitor),
     },
     cachegrind: c.cachegrind ? replayCachegrind(c) : null,

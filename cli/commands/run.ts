@@ -20,6 +20,7 @@ import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
 import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, type RunSetup } from "../run-setup.ts";
 import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/record.ts";
 import { version } from "../main.ts";
+import { overheadPercent } from "../metrics.ts";
 
 const spec: CommandSpec = {
   name: "run",
@@ -116,7 +117,6 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
   const { machine, sched, monitor } = setup;
   const cpuTotal = (k: number): number => machine.cpuTime(k);
   const user = cpuTotal(CpuTime.USER);
-  const overhead = cpuTotal(CpuTime.KDAMOND) + cpuTotal(CpuTime.TRAP) + cpuTotal(CpuTime.SAMPLING) + cpuTotal(CpuTime.SCAN);
   return {
     tool: `damon-sim ${version()}`,
     workload: setup.workload.name,
@@ -136,7 +136,7 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     kdamondCpuNs: monitor.kdamond.totalCostNs,
     kdamondCpu: monitor.kdamond.cpu,
     userCpuNs: user,
-    monitoringOverheadPercentOfUser: user > 0 ? (overhead / user) * 100 : 0,
+    overheadPercent: overheadPercent(machine),
     residentBytes: machine.memory.nodes.map((n) => n.used * 4096),
     primitives: monitor.primitives,
     cpuTimeNs: Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, cpuTotal(k)])),

@@ -5,6 +5,7 @@
 // with a workload that finished, the ratio of finish times; otherwise the loss of throughput
 // (accesses executed in the same simulated time).
 
+import { reportsDropped, reportsMade, slowdownPercent } from "../metrics.ts";
 import type { ExperimentSpec } from "./spec.ts";
 import type { VariantResult } from "./variant.ts";
 
@@ -25,19 +26,12 @@ export interface Row {
   reportsDropped: number | null;
 }
 
-export function slowdownPercent(r: VariantResult, base: VariantResult | null): number | null {
-  if (!base || r === base) return null;
-  if (r.finishNs !== null && base.finishNs !== null && base.finishNs > 0) return (r.finishNs / base.finishNs - 1) * 100;
-  if (r.accesses > 0 && base.accesses > 0 && r.simulatedNs === base.simulatedNs) return (base.accesses / r.accesses - 1) * 100;
-  return null;
-}
-
 export function rowsOf(results: VariantResult[]): Row[] {
   const base = results.find((r) => !r.monitor) ?? null;
   return results.map((r) => {
     const a = r.accuracy;
-    const made = r.reports ? Object.values(r.reports.delivered).reduce((x, y) => x + y, 0) : null;
-    const dropped = r.reports ? Object.values(r.reports.dropped).reduce((x, y) => x + y, 0) : null;
+    const made = r.reports ? reportsMade(r.reports.delivered) : null;
+    const dropped = r.reports ? reportsDropped(r.reports.dropped) : null;
     return {
       variant: r.name,
       primitives: r.monitor ? r.primitives.join("+") : "(no monitoring)",

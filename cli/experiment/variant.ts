@@ -6,7 +6,7 @@
 
 import { RngRoot } from "../../sim/rng.ts";
 import { Scheduler } from "../../sim/scheduler.ts";
-import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
+import { CPU_TIME_NAMES } from "../../hw/cpu.ts";
 import { Machine } from "../../hw/machine.ts";
 import { TruthChannel } from "../../hw/truth-channel.ts";
 import { AccuracyTracker, type AccuracySummary, type WindowAccuracy } from "../../damon/accuracy.ts";
@@ -15,6 +15,7 @@ import type { Snapshot } from "../../damon/context.ts";
 import { createMonitor, type Monitor } from "../../damon/monitor.ts";
 import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
+import { overheadPercent } from "../metrics.ts";
 import { machineConfig, parsePrimitiveParams } from "../run-setup.ts";
 import { paramList, type ExperimentSpec, type VariantSpec } from "./spec.ts";
 
@@ -163,7 +164,6 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
   }
   const cpuTimeNs = Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, m.cpuTime(k)]));
   const total = CPU_TIME_NAMES.reduce((a, _n, k) => a + m.cpuTime(k), 0);
-  const monitoring = m.cpuTime(CpuTime.TRAP) + m.cpuTime(CpuTime.SAMPLING) + m.cpuTime(CpuTime.SCAN) + m.cpuTime(CpuTime.KDAMOND) + m.cpuTime(CpuTime.MIGRATE);
   let reports: VariantResult["reports"] = null;
   if (mon?.buffer) {
     const b = mon.buffer;
@@ -184,7 +184,7 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
     windows: tracker ? tracker.windows : [],
     cpuTimeNs,
     totalCpuNs: total,
-    overheadPercent: total > 0 ? (monitoring / total) * 100 : 0,
+    overheadPercent: overheadPercent(m),
     reports,
     heatmap: heat,
     wallSeconds: (performance.now() - t0) / 1000,
