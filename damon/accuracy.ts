@@ -157,7 +157,7 @@ export class AccuracyTracker {
       for (let i = 0; i < t.vTouchedCount; i++) {
         const p = t.vTouched[i]!;
         if (!space || this.m.ptes.asid[p] !== space.asid) continue;
-        list.push([this.m.ptes.vpn[p]! * 4096, this.m.ptes.bytes(p), Math.min(1, t.vSubCount[p]! / samples), p]);
+        list.push([this.m.ptes.vpn[p]! * 4096, this.m.ptes.bytes(p), Math.min(1, t.pageSubCount(p) / samples), p]);
       }
     }
     list.sort((a, b) => a[0] - b[0]);

@@ -53,13 +53,13 @@ export class AttributeScorer {
         for (let q = q0; q < pages.length && pages[q]![0] < r.end; q++) {
           const [addr, bytes, p] = pages[q]!;
           const vma = m.vmas[m.ptes.vma[p]!]!;
-          const accessed = t !== null && t.vReads[p]! + t.vWrites[p]! > 0;
+          const accessed = t !== null && t.pageReads(p) + t.pageWrites(p) > 0;
           e.anon = vma.anon;
           e.memcg = vma.memcg;
           e.node = m.nodeOfPte(p);
           e.pteYoung = accessed;
           e.reportedBy = accessed ? ALL_REPORTS : 0;
-          e.written = t !== null && t.vWrites[p]! > 0;
+          e.written = t !== null && t.pageWrites(p) > 0;
           e.cpuSets = accessed ? (1 << sets.length) - 1 : 0;
           const b = Math.min(r.end, addr + bytes) - Math.max(r.start, addr);
           for (let i = 0; i < probes.length; i++) if (probePasses(probes[i]!, e, sets)) truth[i]! += b;

@@ -28,14 +28,14 @@ export class GroundTruth {
   /** Length of a sub-window (DAMON's sample interval); changes only at closeWindow(). */
   subWindowNs: number;
   readonly frames: boolean;
-  // per PTE slot, current window (after flush(): record() may hold a run of accesses back)
-  vReads = new Float64Array(1024);
-  vWrites = new Float64Array(1024);
-  vSubLast = new Float64Array(1024).fill(-1);
-  vSubCount = new Int32Array(1024);
+  // Per PTE slot, current window, read through pageReads/pageWrites/pageSubCount (after flush():
+  // record() may hold a run of accesses back). One page's reads, writes, last sub-window and
+  // sub-window count sit side by side (V_STRIDE numbers at pte * V_STRIDE), so recording an access
+  // to a page touches one host cache line, not four.
+  private v = newPageCounts(1024);
   // per PTE slot, whole run up to the last closed window (see totalReads/totalWrites)
-  vTotalReads = new Float64Array(1024);
-  vTotalWrites = new Float64Array(1024);
+  private vTotalReads = new Float64Array(1024);
+  private vTotalWrites = new Float64Array(1024);
   /** PTE slots touched in this window, [0, vTouchedCount). */
   vTouched = new Int32Array(1024);
   vTouchedCount = 0;
@@ -63,15 +63,30 @@ export class GroundTruth {
     this.frames = opts.frames;
   }
 
+  /** Reads of page (PTE slot) `pte` in the current window. */
+  pageReads(pte: number): number {
+    return this.v[pte * V_STRIDE + V_READS]!;
+  }
+
+  /** Writes of page `pte` in the current window. */
+  pageWrites(pte: number): number {
+    return this.v[pte * V_STRIDE + V_WRITES]!;
+  }
+
+  /** In how many sub-windows of the current window page `pte` was touched. */
+  pageSubCount(pte: number): number {
+    return this.v[pte * V_STRIDE + V_SUB_COUNT]!;
+  }
+
   /** Reads of a page over the whole run so far (closed windows plus the current one). */
   totalReads(pte: number): number {
     this.flush();
-    return this.vTotalReads[pte]! + this.vReads[pte]!;
+    return this.vTotalReads[pte]! + this.v[pte * V_STRIDE + V_READS]!;
   }
 
   totalWrites(pte: number): number {
     this.flush();
-    return this.vTotalWrites[pte]! + this.vWrites[pte]!;
+    return this.vTotalWrites[pte]! + this.v[pte * V_STRIDE + V_WRITES]!;
   }
 
   /** Starts the window timer on a scheduler (when windowNs > 0). */
@@ -86,13 +101,12 @@ export class GroundTruth {
 
   /** Makes room for PTE slots [0, n). */
   ensurePages(n: number): void {
-    if (n <= this.vReads.length) return;
-    let cap = this.vReads.length;
+    if (n <= this.vTotalReads.length) return;
+    let cap = this.vTotalReads.length;
     while (cap < n) cap *= 2;
-    this.vReads = growF64(this.vReads, cap, 0);
-    this.vWrites = growF64(this.vWrites, cap, 0);
-    this.vSubLast = growF64(this.vSubLast, cap, -1);
-    this.vSubCount = growI32(this.vSubCount, cap);
+    const v = newPageCounts(cap);
+    v.set(this.v);
+    this.v = v;
     this.vTotalReads = growF64(this.vTotalReads, cap, 0);
     this.vTotalWrites = growF64(this.vTotalWrites, cap, 0);
   }
@@ -133,13 +147,14 @@ export class GroundTruth {
   private applyRun(): void {
     const pte = this.runPte, sub = this.runSub, reads = this.runReads, writes = this.runWrites;
     this.runPte = -1;
-    const r = this.vReads[pte]!, w = this.vWrites[pte]!;
+    const v = this.v, at = pte * V_STRIDE;
+    const r = v[at + V_READS]!, w = v[at + V_WRITES]!;
     if (r + w === 0) this.touchV(pte);
-    this.vWrites[pte] = w + writes;
-    this.vReads[pte] = r + reads;
-    if (this.vSubLast[pte] !== sub) {
-      this.vSubLast[pte] = sub;
-      this.vSubCount[pte]!++;
+    v[at + V_WRITES] = w + writes;
+    v[at + V_READS] = r + reads;
+    if (v[at + V_SUB_LAST] !== sub) {
+      v[at + V_SUB_LAST] = sub;
+      v[at + V_SUB_COUNT]!++;
     }
     if (this.frames) this.recordFrame(this.runFrame, reads, writes, sub);
   }
@@ -186,14 +201,16 @@ export class GroundTruth {
   closeWindow(now: number, nextSubWindowNs = this.subWindowNs): void {
     this.flush();
     for (const l of this.listeners) l(this, this.windowStart, now);
+    const v = this.v;
     for (let i = 0; i < this.vTouchedCount; i++) {
       const p = this.vTouched[i]!;
-      this.vTotalReads[p]! += this.vReads[p]!;
-      this.vTotalWrites[p]! += this.vWrites[p]!;
-      this.vReads[p] = 0;
-      this.vWrites[p] = 0;
-      this.vSubCount[p] = 0;
-      this.vSubLast[p] = -1;
+      const at = p * V_STRIDE;
+      this.vTotalReads[p]! += v[at + V_READS]!;
+      this.vTotalWrites[p]! += v[at + V_WRITES]!;
+      v[at + V_READS] = 0;
+      v[at + V_WRITES] = 0;
+      v[at + V_SUB_LAST] = -1;
+      v[at + V_SUB_COUNT] = 0;
     }
     this.vTouchedCount = 0;
     for (let i = 0; i < this.fTouchedCount; i++) {
@@ -213,6 +230,20 @@ export class GroundTruth {
       this.subLo = this.subHi = 0;
     }
   }
+}
+
+// Layout of GroundTruth's per-page counts.
+const V_STRIDE = 4;
+const V_READS = 0;
+const V_WRITES = 1;
+const V_SUB_LAST = 2;
+const V_SUB_COUNT = 3;
+
+/** Per-page counts for `pages` pages, every last sub-window -1 (none yet). */
+function newPageCounts(pages: number): Float64Array<ArrayBuffer> {
+  const v = new Float64Array(pages * V_STRIDE);
+  for (let at = V_SUB_LAST; at < v.length; at += V_STRIDE) v[at] = -1;
+  return v;
 }
 
 const f64Scratch = new Float64Array(1);

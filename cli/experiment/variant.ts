@@ -227,7 +227,7 @@ function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[]
     t.flush();
     for (let i = 0; i < t.vTouchedCount; i++) {
       const p = t.vTouched[i]!;
-      addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), t.vSubCount[p]!);
+      addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), t.pageSubCount(p));
     }
   }
   for (const s of snaps) {

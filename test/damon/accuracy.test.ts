@@ -596,7 +596,7 @@ describe("AccuracyTracker on a real DAMON run", () => {
             const pages: OraclePage[] = [];
             for (let i = 0; i < t.vTouchedCount; i++) {
               const p = t.vTouched[i]!;
-              if (m.ptes.asid[p] === asid) pages.push({ addr: m.ptes.vpn[p]! * PAGE, bytes: m.ptes.bytes(p), rate: Math.min(1, t.vSubCount[p]! / samples) });
+              if (m.ptes.asid[p] === asid) pages.push({ addr: m.ptes.vpn[p]! * PAGE, bytes: m.ptes.bytes(p), rate: Math.min(1, t.pageSubCount(p) / samples) });
             }
             return { regions: s.regions.map((r): R => [r.start, r.end, r.nrAccesses]), pages };
           }),

@@ -292,7 +292,7 @@ describe("ground truth", () => {
     let pte = -1;
     m.truth!.onWindow((t) => {
       if (pte < 0) pte = m.lookupPte(0, a);
-      windows.push([t.vSubCount[pte]!, t.vReads[pte]!]);
+      windows.push([t.pageSubCount(pte), t.pageReads(pte)]);
     });
     const opsPerMicro = Math.round(1000 / m.config.nsPerOp);
     // three reads in the first sub-window, one ~25 us later, one ~55 us later, then one in the next window

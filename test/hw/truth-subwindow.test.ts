@@ -62,7 +62,7 @@ describe("GroundTruth sub-windows", () => {
               }
             });
             g.flush();
-            for (let p = 0; p < 8; p++) expect(g.vSubCount[p]).toBe(count.get(p) ?? 0);
+            for (let p = 0; p < 8; p++) expect(g.pageSubCount(p)).toBe(count.get(p) ?? 0);
           }),
           { numRuns: 40 },
         ),
