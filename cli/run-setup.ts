@@ -17,7 +17,7 @@ import type { DamonContext } from "../damon/context.ts";
 import { preset, presetNames } from "../hw/presets.ts";
 import type { Workload } from "../hw/program.ts";
 import { defaultAttrs, validateAttrs, type DamonAttrs, type IntervalsGoal } from "../damon/attrs.ts";
-import type { Variant } from "../damon/aggregate.ts";
+import { KERNEL_VERSIONS, parseKernel, type KernelRules } from "../damon/kernel.ts";
 import { createMonitor, type Monitor, type MonitorOptions, type OpsName, type PrimitiveParams } from "../damon/monitor.ts";
 import { parseProbe, type Probe } from "../damon/probes.ts";
 import { NumaRecorder, numaProbes } from "../damon/numa.ts";
@@ -41,7 +41,8 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "intervals-goal": { type: "string", value: "BP,AGGRS,MIN,MAX", description: "intervals auto-tuning goal, e.g. 4%,3,5ms,10s (off by default)" },
   duration: { type: "string", value: "T", description: `cut the run short after this much simulated time (default: a workload with an end runs to it; one without an end, like the built-in generators, stops at ${DEFAULT_ENDLESS_DURATION})` },
   seed: { type: "string", value: "N", description: "root random seed", default: "1" },
-  variant: { type: "string", value: "mainline|next", description: "DAMON semantics: mainline, or damon/next (DN-b)", default: "mainline" },
+  kernel: { type: "string", value: "VERSION", description: `DAMON as kernel VERSION does it: ${KERNEL_VERSIONS.join(", ")} (sets the age rule, min regions at start, intervals tuning and damon_report_access() availability)` },
+  variant: { type: "string", value: "mainline|next", description: "older switch: DAMON core semantics, mainline (with the report-access RFC, the default) or damon/next; --kernel next = --variant next" },
   "kdamond-cpu": { type: "string", value: "N", description: "CPU kdamond runs on (default: the last CPU)" },
   "flush-tlb-on-mkold": { type: "boolean", description: "flush a page's TLB entries whenever DAMON clears its Accessed bit" },
   quantum: { type: "string", value: "T", description: "CPU quantum: longest run between scheduler events", default: "10us" },
@@ -253,6 +254,16 @@ export function followAggregations(machine: Machine, ctx: DamonContext): void {
   ctx.onAggregation((c) => truth.closeWindow(c.now, c.sampleNs));
 }
 
+/** --kernel VERSION, or the older --variant mainline|next (a contradiction is a usage error). */
+export function kernelFromArgs(spec: CommandSpec, args: ParsedArgs): KernelRules {
+  try {
+    return parseKernel(stringOpt(args, "kernel"), stringOpt(args, "variant"));
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(`${spec.name}: ${e.message}`);
+    throw e;
+  }
+}
+
 /**
  * Builds the machine, loads the workload, and creates (without starting) the kdamond. The truth
  * window closes at each aggregation unless `closeTruth` is false (a caller's accuracy tracker
@@ -262,8 +273,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   const seed = intOpt(spec, args, "seed") ?? 1;
   const ops = stringOpt(args, "ops") ?? "vaddr";
   if (ops !== "vaddr" && ops !== "paddr") throw new UsageError(`${spec.name}: --ops must be vaddr or paddr, got '${ops}'`);
-  const variant = stringOpt(args, "variant") ?? "mainline";
-  if (variant !== "mainline" && variant !== "next") throw new UsageError(`${spec.name}: --variant must be mainline or next, got '${variant}'`);
+  const kernel = kernelFromArgs(spec, args);
   const attrs = attrsFromArgs(spec, args);
   const durationOpt = stringOpt(args, "duration");
   const durationArg = durationOpt !== undefined ? parseDuration(durationOpt, "s", "--duration") : undefined;
@@ -290,7 +300,7 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
     mon.probes = [...numaProbes(machine), ...(mon.probes ?? [])];
     mon.maxProbes = Math.max(mon.maxProbes ?? 4, mon.probes.length);
   }
-  const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: variant as Variant, ...(cpu !== undefined ? { cpu } : {}), ...mon });
+  const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: kernel.core, kernel, ...(cpu !== undefined ? { cpu } : {}), ...mon });
   const numa = wantNuma ? new NumaRecorder(machine, monitor.ctx, attrs.sampleUs * 1000) : null;
   const attributes = monitor.ctx.probes.length > 0 ? new AttributeScorer(machine, monitor.ctx) : null;
   if (extra.closeTruth !== false) followAggregations(machine, monitor.ctx);
@@ -320,7 +330,7 @@ export function describeRun(s: RunSetup): Record<string, unknown> {
     workloadLengthNs: s.workloadEnd.lengthNs,
     workload: { name: s.workload.name, layout: s.workload.layout },
     machine: s.machine.config,
-    damon: { ops: s.monitor.ops.name, primitives: s.monitor.primitives, variant: s.monitor.ctx.variant, attrs: s.monitor.ctx.attrs, kdamondCpu: s.monitor.kdamond.cpu, costs: s.monitor.ctx.costs, minRegionSz: s.monitor.ctx.minRegionSz },
+    damon: { ops: s.monitor.ops.name, primitives: s.monitor.primitives, kernel: s.monitor.ctx.kernel.name, variant: s.monitor.ctx.variant, attrs: s.monitor.ctx.attrs, kdamondCpu: s.monitor.kdamond.cpu, costs: s.monitor.ctx.costs, minRegionSz: s.monitor.ctx.minRegionSz },
     options: s.options,
   };
 }

@@ -6,7 +6,10 @@
 
 import type { DamonAttrs } from "./attrs.ts";
 import { nrSamplesPerAggr } from "./attrs.ts";
+import { rulesOf, type KernelRules, type Variant } from "./kernel.ts";
 import { alignDown, alignUp, MAX_PROBES, mergeTwo, splitRegionAt, type Region, type Target } from "./region.ts";
+
+export type { Variant } from "./kernel.ts";
 
 /** Mainline's damon_moving_sum: mvsum - nomvsum / window + new (integer). */
 export function movingSum(mvsum: number, nomvsum: number, lenWindow: number, newValue: number): number {
@@ -33,22 +36,30 @@ export function updateAccessRate(r: Region, accessed: boolean, windowLen: number
   if (accessed) r.nrAccesses++;
 }
 
-export type Variant = "mainline" | "next";
-
 /**
  * damon_merge_regions_of: walks t's regions in address order updating ages (when `countAge`) and
  * merging each region into the previous one if adjacent, |nr difference| <= thres and the merged
  * size stays within szLimit. `score` gives the value compared and aged (nr_accesses by default;
- * the attributes-only mode passes the weighted probe hits).
+ * the attributes-only mode passes the weighted probe hits). The age restarts at 0 when the value
+ * moved by more than thres and, from v6.18 on (`zeroChangeResetsAge`), also when it went from zero
+ * to non-zero or back.
  */
-export function mergeRegionsOf(t: Target, thres: number, szLimit: number, countAge = true, score: (r: Region) => number = (r) => r.nrAccesses, lastScore: (r: Region) => number = (r) => r.lastNrAccesses): void {
+export function mergeRegionsOf(
+  t: Target,
+  thres: number,
+  szLimit: number,
+  countAge = true,
+  score: (r: Region) => number = (r) => r.nrAccesses,
+  lastScore: (r: Region) => number = (r) => r.lastNrAccesses,
+  zeroChangeResetsAge = true,
+): void {
   let prev = -1;
   for (let i = 0; i < t.regions.length; ) {
     const r = t.regions[i]!;
     if (countAge) {
       const cur = score(r), last = lastScore(r);
       if (Math.abs(cur - last) > thres) r.age = 0;
-      else if ((cur === 0) !== (last === 0)) r.age = 0;
+      else if (zeroChangeResetsAge && (cur === 0) !== (last === 0)) r.age = 0;
       else r.age++;
     }
     if (prev >= 0) {
@@ -73,22 +84,25 @@ function totalRegions(targets: Target[]): number {
  * kdamond_merge_regions: merge passes over every target with escalating thresholds while the region
  * count exceeds maxNrRegions. Mainline repeats the age update on every pass and stops when
  * threshold/2 >= max_thres; damon/next ages only on the first pass and jumps to max_thres once the
- * doubled threshold reaches max_thres/2.
+ * doubled threshold reaches max_thres/2. `kernel` gives the core semantics and the age rule (a bare
+ * variant means that variant's rules).
  */
 export function mergeRegions(
   targets: Target[],
   threshold: number,
   szLimit: number,
   attrs: DamonAttrs,
-  variant: Variant = "mainline",
+  kernel: Variant | KernelRules = "mainline",
   score?: (r: Region) => number,
   lastScore?: (r: Region) => number,
 ): void {
+  const rules = rulesOf(kernel);
+  const variant = rules.core;
   const maxThres = nrSamplesPerAggr(attrs);
   let thres = threshold;
   let first = true;
   for (;;) {
-    for (const t of targets) mergeRegionsOf(t, thres, szLimit, variant === "mainline" || first, score, lastScore);
+    for (const t of targets) mergeRegionsOf(t, thres, szLimit, variant === "mainline" || first, score, lastScore, rules.ageResetOnZeroChange);
     first = false;
     const n = totalRegions(targets);
     if (variant === "mainline") {
@@ -158,7 +172,8 @@ export interface SplitState {
  * between max/2 and max, damon_split_some_regions splits every step-th region (step =
  * max / (max - N)) at a rotating offset.
  */
-export function splitRegions(targets: Target[], attrs: DamonAttrs, minSz: number, rand: RandRange, state: SplitState, variant: Variant = "mainline"): void {
+export function splitRegions(targets: Target[], attrs: DamonAttrs, minSz: number, rand: RandRange, state: SplitState, kernel: Variant | KernelRules = "mainline"): void {
+  const variant = rulesOf(kernel).core;
   const n = totalRegions(targets);
   const max = attrs.maxNrRegions;
   if (variant === "mainline") {

@@ -10,6 +10,7 @@ import type { Rng } from "../sim/rng.ts";
 import { applyMinNrRegions, mergeRegions, regionSzLimit, resetAggregated, splitRegions, updateMonitoringResult, type SplitState, type Variant } from "./aggregate.ts";
 import { cloneAttrs, nrSamplesPerAggr, sisOf, validateAttrs, type DamonAttrs } from "./attrs.ts";
 import { defaultDamonCosts, type DamonCosts } from "./costs.ts";
+import { rulesOf, type KernelRules } from "./kernel.ts";
 import type { DamonOps } from "./ops.ts";
 import { DEFAULT_MAX_PROBES, type Probe } from "./probes.ts";
 import { MAX_PROBES } from "./region.ts";
@@ -50,8 +51,10 @@ export interface ContextOptions {
   ops: DamonOps;
   /** Random stream for sampling addresses and split points. */
   rng: Rng;
-  /** Mainline semantics by default; "next" switches to damon/next (DN-b) behaviour. */
+  /** The older switch: mainline semantics by default; "next" switches to damon/next (DN-b) behaviour. */
   variant?: Variant;
+  /** The kernel's rules (--kernel); wins over `variant`. */
+  kernel?: KernelRules;
   /** Region granularity (PAGE_SIZE in the kernel, 1 in KUnit builds). */
   minRegionSz?: number;
   costs?: Partial<DamonCosts>;
@@ -65,6 +68,8 @@ export class DamonContext {
   attrs: DamonAttrs;
   readonly ops: DamonOps;
   readonly rng: Rng;
+  /** The kernel version's rules; `variant` is their core semantics. */
+  readonly kernel: KernelRules;
   readonly variant: Variant;
   readonly minRegionSz: number;
   readonly costs: DamonCosts;
@@ -93,10 +98,11 @@ export class DamonContext {
   nrAccessesFixes = 0;
 
   constructor(o: ContextOptions) {
-    this.attrs = validateAttrs(cloneAttrs(o.attrs));
+    this.kernel = o.kernel ?? rulesOf(o.variant);
+    this.variant = this.kernel.core;
+    this.attrs = this.validAttrs(cloneAttrs(o.attrs));
     this.ops = o.ops;
     this.rng = o.rng;
-    this.variant = o.variant ?? "mainline";
     this.minRegionSz = o.minRegionSz ?? 4096;
     this.costs = { ...defaultDamonCosts(), ...o.costs };
     this.probes = o.probes ?? [];
@@ -105,6 +111,15 @@ export class DamonContext {
     if (this.probes.length > MAX_PROBES) throw new InputError(`the simulator keeps at most ${MAX_PROBES} probe counters per region`, { field: "probes" });
     this.attributesOnly = this.probes.some((p) => p.weight > 0);
     if (this.probes.length > 0) validateProbeParams(this.attrs, this.probes);
+  }
+
+  /** damon_set_attrs' checks, and intervals tuning only where the kernel has it (v6.15 on). */
+  private validAttrs(a: DamonAttrs): DamonAttrs {
+    validateAttrs(a);
+    if (a.intervalsGoal.aggrs !== 0 && !this.kernel.intervalsTuning) {
+      throw new InputError(`intervals auto-tuning (damon_intervals_goal) is not in kernel ${this.kernel.name}: it arrived in v6.15`, { field: "intervalsGoal" });
+    }
+    return a;
   }
 
   /** The attributes-only merge score of a region: sum of probe hits x weight. */
@@ -186,9 +201,9 @@ export class DamonContext {
       if (this.attributesOnly) {
         let maxScore = 0;
         for (const t of this.targets) for (const r of t.regions) maxScore = Math.max(maxScore, this.probeScore(r));
-        mergeRegions(this.targets, Math.floor(maxScore / 10), this.szLimit, a, this.variant, this.probeScore, this.lastProbeScore);
+        mergeRegions(this.targets, Math.floor(maxScore / 10), this.szLimit, a, this.kernel, this.probeScore, this.lastProbeScore);
       } else {
-        mergeRegions(this.targets, Math.floor(maxNr / 10), this.szLimit, a, this.variant);
+        mergeRegions(this.targets, Math.floor(maxNr / 10), this.szLimit, a, this.kernel);
       }
       if (this.variant === "next") this.szLimit = applyMinNrRegions(this.targets, a.minNrRegions, this.minRegionSz);
     }
@@ -249,7 +264,7 @@ export class DamonContext {
    * reschedules the aggregation and ops-update counters from now.
    */
   setAttrs(next: DamonAttrs): void {
-    validateAttrs(next);
+    this.validAttrs(next);
     const old = this.attrs;
     if (old.sampleUs !== next.sampleUs || old.aggrUs !== next.aggrUs) {
       const aggregating = this.passed < this.nextAggregationSis;

@@ -19,6 +19,8 @@ import {
 } from "../hw/primitives/index.ts";
 import { defaultAttrs, type DamonAttrs } from "./attrs.ts";
 import type { Variant } from "./aggregate.ts";
+import { InputError } from "../sim/errors.ts";
+import type { KernelRules } from "./kernel.ts";
 import { DamonContext } from "./context.ts";
 import type { DamonCosts } from "./costs.ts";
 import { Kdamond } from "./kdamond.ts";
@@ -46,6 +48,8 @@ export interface MonitorOptions {
   /** vaddr: the pids to monitor (default: every process of the machine). */
   pids?: number[];
   variant?: Variant;
+  /** The kernel version's rules (--kernel); wins over `variant`. */
+  kernel?: KernelRules;
   /** CPU kdamond runs on (default: the last CPU). */
   cpu?: number;
   costs?: Partial<DamonCosts>;
@@ -97,6 +101,7 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
   const primitives: PrimitiveName[] = [...new Set<PrimitiveName>(o.primitives ?? ["pte"])];
   for (const p of primitives) if (!(PRIMITIVES as readonly string[]).includes(p)) throw new Error(`unknown primitive '${p}'`);
   const reportBased = primitives.filter((p) => p !== "pte");
+  if (reportBased.length > 0 && o.kernel && !o.kernel.reportAccess) throw new InputError(`${reportBased.join(", ")} need${reportBased.length > 1 ? "" : "s"} damon_report_access(), which kernel ${o.kernel.name} lacks (damon/next only): use --kernel next`, { field: "primitives" });
   const jiffies = new Jiffies(o.hz ?? 250);
   const nCpus = machine.cpus.length;
   const buffer: ReportBuffer | null = reportBased.length === 0 ? null : o.buffer === "array" ? new ArrayReportBuffer(nCpus, jiffies) : new RingReportBuffer(nCpus, jiffies);
@@ -109,6 +114,7 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
     ops,
     rng: machine.rng.stream(o.rngName ?? "damon.kdamond0"),
     variant: o.variant ?? "mainline",
+    ...(o.kernel ? { kernel: o.kernel } : {}),
     minRegionSz: o.minRegionSz ?? 4096,
     ...(o.costs ? { costs: o.costs } : {}),
     ...(o.probes ? { probes: o.probes } : {}),

@@ -54,6 +54,8 @@ export interface DamonRecord {
   scheme_filters: unknown[];
   snapshots: RecordSnapshot[];
   data_source?: string;
+  /** damon-sim's addition: the kernel rules the record was made with (--kernel, or the --variant set). */
+  kernel?: string;
 }
 
 export type RecordFormat = "json_compressed" | "json";
@@ -247,5 +249,6 @@ function normaliseRecord(r: unknown, file: string, i: number): DamonRecord {
     scheme_filters: Array.isArray(o.scheme_filters) ? o.scheme_filters : [],
     snapshots,
     ...(typeof o.data_source === "string" ? { data_source: o.data_source } : {}),
+    ...(typeof o.kernel === "string" ? { kernel: o.kernel } : {}),
   };
 }

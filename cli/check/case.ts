@@ -26,7 +26,8 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { intOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
+import { intOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
+import { parseKernel } from "../../damon/kernel.ts";
 import { attrsFromArgs, machineConfig, monitorOptionsFromArgs, RUN_OPTIONS } from "../run-setup.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
@@ -157,13 +158,14 @@ function validateRun(c: CaseSpec, file: string): void {
     const config = machineConfig(String(args.values.machine));
     const ops = String(args.values.ops);
     if (ops !== "vaddr" && ops !== "paddr") throw new InputError(`must be vaddr or paddr, got '${ops}'`, { field: "run.ops" });
-    const variant = String(args.values.variant);
-    if (variant !== "mainline" && variant !== "next") throw new InputError(`must be mainline or next, got '${variant}'`, { field: "run.variant" });
+    const kernel = parseKernel(stringOpt(args, "kernel"), stringOpt(args, "variant"), "run.kernel");
     intOpt(spec, args, "seed");
     intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
     if (parseDuration(String(args.values.quantum), "ns", "run.quantum") <= 0) throw new InputError("must be positive", { field: "run.quantum" });
     attrsFromArgs(spec, args);
-    monitorOptionsFromArgs(spec, args, config.cpus.length);
+    const mon = monitorOptionsFromArgs(spec, args, config.cpus.length);
+    const pushed = (mon.primitives ?? []).filter((p) => p !== "pte");
+    if (pushed.length > 0 && !kernel.reportAccess) throw new InputError(`${pushed.join(", ")} need damon_report_access(), which kernel ${kernel.name} lacks (damon/next only)`, { field: "run.primitives" });
     const d = parseDuration(String(args.values.duration), "s", "run.duration");
     if (d <= 0) throw new InputError("must be positive", { field: "run.duration" });
   } catch (e) {

@@ -124,6 +124,12 @@ async function heatmap(records: DamonRecord[], args: ParsedArgs): Promise<string
   return out;
 }
 
+/** The kernel rules a damon-sim record was made with, as a closing comment line (not after raw or image output). */
+export function kernelLine(records: readonly DamonRecord[], quiet: boolean): string {
+  const k = records.find((r) => r.kernel !== undefined)?.kernel;
+  return k === undefined || quiet ? "" : `# kernel: ${k}\n`;
+}
+
 export const command: Command = {
   spec,
   async run(args) {
@@ -139,7 +145,7 @@ export const command: Command = {
     }
     const records = readRecordFile(recordPath(target));
     const text = kind === "access" ? access(records, args) : kind === "wss" ? wss(records, args) : await heatmap(records, args);
-    process.stdout.write(text);
+    process.stdout.write(text + kernelLine(records, kind === "heatmap" && args.values.output !== undefined && args.values.output !== "stdout"));
     return 0;
   },
 };

@@ -62,6 +62,7 @@ export async function executeRun(setup: RunSetup, outDir: string, recordFormat: 
       target_id: t.id,
       scheme_filters: [],
       data_source: "damon-sim",
+      kernel: ctx.kernel.name,
     })),
     recordFormat,
   );
@@ -122,6 +123,7 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     workload: setup.workload.name,
     machine: machine.config.name,
     ops: monitor.ops.name,
+    kernel: monitor.ctx.kernel.name,
     variant: monitor.ctx.variant,
     seed: setup.seed,
     simulatedNs: sched.now,

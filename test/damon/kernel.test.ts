@@ -1,0 +1,86 @@
+// DAMON as each kernel version does it (issue 18): --kernel picks a rule set, each rule stated with
+// the kernel source it comes from. Expectations are worked out by hand from those sources.
+
+import { describe, expect, it } from "vitest";
+import { mergeRegions } from "../../damon/aggregate.ts";
+import { defaultAttrs, type DamonAttrs } from "../../damon/attrs.ts";
+import { DamonContext } from "../../damon/context.ts";
+import { KERNEL_VERSIONS, kernelRules, parseKernel, variantRules } from "../../damon/kernel.ts";
+import type { DamonOps } from "../../damon/ops.ts";
+import { Region, Target } from "../../damon/region.ts";
+import { RngRoot } from "../../sim/rng.ts";
+
+const attrs = (o: Partial<DamonAttrs> = {}): DamonAttrs => ({ ...defaultAttrs(), ...o });
+const noOps: DamonOps = { name: "none", init: () => undefined, update: () => undefined, prepareAccessChecks: () => undefined, checkAccesses: () => 0 };
+
+function target(rows: Array<[number, number, number, number, number]>): Target {
+  const t = new Target(0, null);
+  t.regions = rows.map(([s, e, nr, last, age]) => {
+    const r = new Region(s, e);
+    r.nrAccesses = nr;
+    r.nrAccessesBp = nr * 10000;
+    r.lastNrAccesses = last;
+    r.age = age;
+    return r;
+  });
+  return t;
+}
+
+describe("--kernel VERSION", () => {
+  it("knows v6.12, v6.18, v7.1, mainline and next, and sets each rule per version", () => {
+    expect([...KERNEL_VERSIONS]).toEqual(["v6.12", "v6.18", "v7.1", "mainline", "next"]);
+    const r = (v: (typeof KERNEL_VERSIONS)[number]) => kernelRules(v);
+    expect(r("v6.12")).toMatchObject({ core: "mainline", ageResetOnZeroChange: false, intervalsTuning: false, damonStat: false, reportAccess: false, minRegionsAtStart: false });
+    expect(r("v6.18")).toMatchObject({ core: "mainline", ageResetOnZeroChange: true, intervalsTuning: true, damonStat: true, reportAccess: false, minRegionsAtStart: false });
+    expect(r("v7.1")).toMatchObject({ ...r("v6.18"), name: "v7.1" });
+    expect(r("mainline")).toMatchObject({ ...r("v6.18"), name: "mainline" });
+    expect(r("next")).toMatchObject({ core: "next", ageResetOnZeroChange: true, intervalsTuning: true, reportAccess: true, minRegionsAtStart: true });
+  });
+
+  it("keeps --variant as the older spelling and refuses contradictions and unknown versions", () => {
+    expect(parseKernel(undefined, undefined)).toEqual(variantRules("mainline"));
+    expect(parseKernel(undefined, "next")).toEqual(kernelRules("next"));
+    expect(parseKernel("next", "next")).toEqual(kernelRules("next"));
+    // --variant mainline is mainline's rules with the report-access RFC applied (push primitives usable)
+    expect(variantRules("mainline")).toMatchObject({ ...kernelRules("mainline"), name: "mainline+reports", reportAccess: true });
+    expect(() => parseKernel("v6.18", "next")).toThrow(/contradicts/);
+    expect(() => parseKernel("v5.15", undefined)).toThrow(/unknown kernel 'v5.15': one of v6.12, v6.18, v7.1, mainline, next/);
+    expect(() => parseKernel(undefined, "stable")).toThrow(/--variant must be mainline or next/);
+  });
+
+  it("refuses intervals auto-tuning before v6.15 (damon_intervals_goal did not exist)", () => {
+    const goal = { accessBp: 400, aggrs: 3, minSampleUs: 5000, maxSampleUs: 10_000_000 };
+    const make = (k: (typeof KERNEL_VERSIONS)[number]) => new DamonContext({ attrs: attrs({ intervalsGoal: goal }), ops: noOps, rng: new RngRoot(1).stream("t"), kernel: kernelRules(k) });
+    expect(() => make("v6.12")).toThrow(/intervals auto-tuning .* not in kernel v6.12/);
+    expect(make("v6.18").attrs.intervalsGoal.aggrs).toBe(3);
+    // and not through damon_set_attrs later either
+    const ctx = new DamonContext({ attrs: attrs(), ops: noOps, rng: new RngRoot(1).stream("t"), kernel: kernelRules("v6.12") });
+    expect(() => ctx.setAttrs(attrs({ intervalsGoal: goal }))).toThrow(/v6.15/);
+  });
+});
+
+describe("the v6.18 age rule can be switched off for older kernels", () => {
+  // mm/damon/core.c damon_merge_regions_of(): up to v6.17 (e.g. core.c@004ded6b) the age restarts
+  // only when |nr_accesses - last_nr_accesses| > thres, else age++. "mm/damon/core: reset age if
+  // nr_accesses changes between non-zero and zero" (SJ, posted 2025-09-15 in the 6.18 series) also
+  // restarts it when exactly one of the two is zero, however small the change.
+  const rows: Array<[number, number, number, number, number]> = [
+    [0, 100, 1, 0, 5], //    idle -> accessed, |1 - 0| <= thres
+    [200, 300, 0, 1, 7], //  accessed -> idle
+    [400, 500, 3, 2, 4], //  accessed both times, small change
+    [600, 700, 9, 0, 2], //  a change larger than thres: reset by both rules
+  ];
+  // the regions are not adjacent, so nothing merges; thres = 2
+  it("v6.12: only a change above the threshold resets the age", () => {
+    const t = target(rows);
+    mergeRegions([t], 2, 1 << 30, attrs(), kernelRules("v6.12"));
+    expect(t.regions.map((r) => r.age)).toEqual([6, 8, 5, 0]);
+  });
+  it("v6.18, mainline and next: a move between zero and non-zero resets it too", () => {
+    for (const k of ["v6.18", "v7.1", "mainline", "next"] as const) {
+      const t = target(rows);
+      mergeRegions([t], 2, 1 << 30, attrs(), kernelRules(k));
+      expect(t.regions.map((r) => r.age)).toEqual([0, 0, 5, 0]);
+    }
+  });
+});
