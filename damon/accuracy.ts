@@ -150,7 +150,7 @@ export class AccuracyTracker {
     } else if (pid === null) {
       for (let i = 0; i < t.fTouchedCount; i++) {
         const f = t.fTouched[i]!;
-        list.push([f * 4096, 4096, Math.min(1, t.fSubCount.get(f) / samples), f]);
+        list.push([f * 4096, 4096, Math.min(1, t.frameSubCount(f) / samples), f]);
       }
     } else {
       const space = this.m.spaceOf(pid);

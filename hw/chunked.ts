@@ -5,6 +5,8 @@
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
+/** Index of an entry within its chunk: i & CHUNK_MASK. */
+export const CHUNK_MASK = MASK;
 /** i * 2^-16 is i / 2^16 exactly (a multiplication instead of a division). */
 const INV_CHUNK = 1 / CHUNK;
 

@@ -10,7 +10,7 @@
 import { SimError } from "../sim/errors.ts";
 import { Priority, type Scheduler } from "../sim/scheduler.ts";
 import { checkTime } from "../sim/time.ts";
-import { ChunkedFloat64, ChunkedInt32 } from "./chunked.ts";
+import { CHUNK_MASK, ChunkedFloat64 } from "./chunked.ts";
 
 export interface TruthOptions {
   /** Window length in ns (0 = one window for the whole run, closed by closeWindow()). */
@@ -40,10 +40,9 @@ export class GroundTruth {
   vTouched = new Int32Array(1024);
   vTouchedCount = 0;
   // per frame (sparse), current window
-  readonly fReads = new ChunkedFloat64(0);
-  readonly fWrites = new ChunkedFloat64(0);
-  readonly fSubLast = new ChunkedFloat64(-1);
-  readonly fSubCount = new ChunkedInt32(0);
+  // (the same four numbers as a page's, side by side at frame * V_STRIDE, read through frameReads,
+  // frameWrites, frameSubCount; the last sub-window is kept plus one, so 0 means none)
+  private readonly f = new ChunkedFloat64(0);
   fTouched = new Int32Array(1024);
   fTouchedCount = 0;
 
@@ -76,6 +75,21 @@ export class GroundTruth {
   /** In how many sub-windows of the current window page `pte` was touched. */
   pageSubCount(pte: number): number {
     return this.v[pte * V_STRIDE + V_SUB_COUNT]!;
+  }
+
+  /** Reads of 4 KiB frame `frame` in the current window (frames: true). */
+  frameReads(frame: number): number {
+    return this.f.get(frame * V_STRIDE + V_READS);
+  }
+
+  /** Writes of frame `frame` in the current window. */
+  frameWrites(frame: number): number {
+    return this.f.get(frame * V_STRIDE + V_WRITES);
+  }
+
+  /** In how many sub-windows of the current window frame `frame` was touched. */
+  frameSubCount(frame: number): number {
+    return this.f.get(frame * V_STRIDE + V_SUB_COUNT);
   }
 
   /** Reads of a page over the whole run so far (closed windows plus the current one). */
@@ -176,15 +190,19 @@ export class GroundTruth {
   }
 
   private recordFrame(frame: number, reads: number, writes: number, sub: number): void {
-    if (this.fReads.get(frame) === 0 && this.fWrites.get(frame) === 0) {
+    const at = frame * V_STRIDE;
+    // a frame's four numbers never straddle a chunk (chunks hold a multiple of V_STRIDE entries)
+    const c = this.f.chunk(at), j = at & CHUNK_MASK;
+    const r = c[j + V_READS]!, w = c[j + V_WRITES]!;
+    if (r + w === 0) {
       if (this.fTouchedCount === this.fTouched.length) this.fTouched = growI32(this.fTouched, this.fTouched.length * 2);
       this.fTouched[this.fTouchedCount++] = frame;
     }
-    if (writes !== 0) this.fWrites.add(frame, writes);
-    if (reads !== 0) this.fReads.add(frame, reads);
-    if (this.fSubLast.get(frame) !== sub) {
-      this.fSubLast.set(frame, sub);
-      this.fSubCount.add(frame, 1);
+    c[j + V_WRITES] = w + writes;
+    c[j + V_READS] = r + reads;
+    if (c[j + V_SUB_LAST] !== sub + 1) {
+      c[j + V_SUB_LAST] = sub + 1;
+      c[j + V_SUB_COUNT]!++;
     }
   }
 
@@ -215,10 +233,12 @@ export class GroundTruth {
     this.vTouchedCount = 0;
     for (let i = 0; i < this.fTouchedCount; i++) {
       const f = this.fTouched[i]!;
-      this.fReads.set(f, 0);
-      this.fWrites.set(f, 0);
-      this.fSubCount.set(f, 0);
-      this.fSubLast.set(f, -1);
+      const at = f * V_STRIDE;
+      const c = this.f.chunk(at), j = at & CHUNK_MASK;
+      c[j + V_READS] = 0;
+      c[j + V_WRITES] = 0;
+      c[j + V_SUB_LAST] = 0;
+      c[j + V_SUB_COUNT] = 0;
     }
     this.fTouchedCount = 0;
     this.windowStart = now;

@@ -222,7 +222,7 @@ function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[]
     }
   } else if (ops === "paddr") {
     t.flush();
-    for (let i = 0; i < t.fTouchedCount; i++) addPage(-1, t.fTouched[i]! * 4096, 4096, t.fSubCount.get(t.fTouched[i]!));
+    for (let i = 0; i < t.fTouchedCount; i++) addPage(-1, t.fTouched[i]! * 4096, 4096, t.frameSubCount(t.fTouched[i]!));
   } else {
     t.flush();
     for (let i = 0; i < t.vTouchedCount; i++) {

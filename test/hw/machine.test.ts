@@ -279,7 +279,7 @@ describe("ground truth", () => {
       const pte = m.lookupPte(0, a + page * 4096);
       expect([t.totalReads(pte), t.totalWrites(pte)]).toEqual([r, w]);
       const f = m.ptes.frame[pte]!;
-      expect([t.fReads.get(f), t.fWrites.get(f)]).toEqual([r, w]);
+      expect([t.frameReads(f), t.frameWrites(f)]).toEqual([r, w]);
     }
     expect(t.vTouchedCount).toBe(expected.size);
   });
