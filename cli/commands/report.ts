@@ -124,10 +124,10 @@ async function heatmap(records: DamonRecord[], args: ParsedArgs): Promise<string
   return out;
 }
 
-/** The kernel rules a damon-sim record was made with, as a closing comment line (not after raw or image output). */
-export function kernelLine(records: readonly DamonRecord[], quiet: boolean): string {
+/** Which kernel rules a damon-sim record was made with (empty for records that do not say, like damo's). */
+export function kernelLine(records: readonly DamonRecord[]): string {
   const k = records.find((r) => r.kernel !== undefined)?.kernel;
-  return k === undefined || quiet ? "" : `# kernel: ${k}\n`;
+  return k === undefined ? "" : `report: record made by damon-sim with kernel ${k}\n`;
 }
 
 export const command: Command = {
@@ -145,7 +145,9 @@ export const command: Command = {
     }
     const records = readRecordFile(recordPath(target));
     const text = kind === "access" ? access(records, args) : kind === "wss" ? wss(records, args) : await heatmap(records, args);
-    process.stdout.write(text + kernelLine(records, kind === "heatmap" && args.values.output !== undefined && args.values.output !== "stdout"));
+    process.stdout.write(text);
+    // on stderr, so that stdout stays in damo's layout for scripts written for damo
+    process.stderr.write(kernelLine(records));
     return 0;
   },
 };

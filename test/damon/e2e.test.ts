@@ -79,6 +79,7 @@ describe("damon-sim run and report", () => {
     const rec = list[0];
     expect(rec.intervals).toMatchObject({ sample_us: 2000, aggr_us: 40000, ops_update_us: 400000 });
     expect(rec.target_id).toBe(0);
+    expect(rec.kernel).toBe("mainline+reports");
     expect(rec.snapshots.length).toBeGreaterThanOrEqual(20);
     for (const s of rec.snapshots) {
       // damo validate's default rules for this aggregation interval
@@ -109,6 +110,8 @@ describe("damon-sim run and report", () => {
     expect(lines[3]).toBe("intervals: sample 2 ms aggr 40 ms (max access hz 500)");
     expect(lines[4]).toMatch(/^0   addr [\d.]+ [KMGT]iB +size [\d.]+ [KMG]iB +access [\d.,]+ hz +age /);
     expect(r.stdout).toMatch(/\nmemory bw estimate: .* per second\ntotal size: .*\nrecord DAMON intervals: sample 2 ms, aggr 40 ms\n$/);
+    // which kernel's rules made the record: in damon.data, and on report's stderr (stdout stays damo's)
+    expect(r.stderr).toBe("report: record made by damon-sim with kernel mainline+reports\n");
     const all = runCli(["report", "access", out]);
     expect(all.stdout.split("\n\n").length).toBeGreaterThan(20);
   });
