@@ -29,6 +29,7 @@ import type { DamonOps } from "../damon/ops.ts";
 import { Region } from "../damon/region.ts";
 import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, PRIMITIVES, RingReportBuffer, type PrimitiveName, type ReportBuffer, type ReportInput } from "../damon/reports/buffer.ts";
 import { ReportDrain } from "../damon/reports/drain.ts";
+import { VADDR_REPORTS } from "../damon/vaddr.ts";
 import { parsePrimitiveParams } from "../cli/run-setup.ts";
 import { resolveWorkload } from "../workloads/registry.ts";
 import { RngRoot, type Rng } from "../sim/rng.ts";
@@ -169,7 +170,7 @@ function block(c: DrainCase, ctx: DamonContext, linear: boolean): number {
   for (let r = 0; ns < BLOCK_SECONDS * 1e9; r++) {
     const d = c.prepare(r % SETS, linear);
     const t0 = process.hrtime.bigint();
-    reports += d.run(ctx, NOW);
+    reports += d.run(ctx, NOW, VADDR_REPORTS);
     ns += Number(process.hrtime.bigint() - t0);
   }
   return reports / (ns / 1e9);
@@ -190,7 +191,7 @@ function* drainBench(): Iterable<BenchResult> {
         for (const r of regions) r.accessReported = false; // earlier timing blocks leave flags set
         const d = c.prepare(s, linear);
         const before = d.stats.credited;
-        const seen = d.run(ctx, NOW);
+        const seen = d.run(ctx, NOW, VADDR_REPORTS);
         if (seen !== c.perDrain || d.stats.credited - before !== seen) throw new Error(`damon.reports: ${c.kind} set ${s}: ${seen} reports seen, ${d.stats.credited - before} credited, expected ${c.perDrain} of each`);
         return credits(ctx, d);
       }) as [Uint8Array, Uint8Array];

@@ -1,22 +1,14 @@
 // Wires DAMON onto a machine: a context with the chosen operations set and targets (the workload's
-// processes for vaddr, physical memory for paddr), the access check primitives it uses (the PTE
-// Accessed bit, DAMON page-fault traps, NUMA hinting faults, perf mem samples, IBS op samples; any
-// combination), the damon_report_access() buffer and sample filters for the report-based ones,
-// data-attribute probes, and its kdamond (created, not started).
+// processes for vaddr, physical memory for paddr), the access check primitives it uses (any
+// combination of the registry's, damon/primitives/), the damon_report_access() buffer and sample
+// filters for the report-based ones, data-attribute probes, and its kdamond (created, not
+// started). Each primitive installs itself with its own sink into the buffer; kdamond starts and
+// stops every installed primitive; registerStats adds every primitive's counters and the shared
+// kernel services' (NUMA balancing, the trap dispatcher).
 
 import type { Machine } from "../hw/machine.ts";
-import {
-  faultReporter,
-  IbsSampler,
-  NumaBalancing,
-  PerfMemSampler,
-  TrapDispatch,
-  type FaultReportOptions,
-  type IbsOptions,
-  type NumaBalancingOptions,
-  type PerfMemOptions,
-  type PrimitiveEvent,
-} from "../hw/primitives/index.ts";
+import { PrimitiveServices, type NumaBalancing, type PrimitiveEvent, type PrimitiveSink, type TrapDispatch } from "../hw/primitives/index.ts";
+import type { Stats } from "../sim/stats.ts";
 import { defaultAttrs, type DamonAttrs } from "./attrs.ts";
 import type { Variant } from "./aggregate.ts";
 import { InputError } from "../sim/errors.ts";
@@ -24,23 +16,17 @@ import type { KernelRules } from "./kernel.ts";
 import { DamonContext } from "./context.ts";
 import type { DamonCosts } from "./costs.ts";
 import { Kdamond } from "./kdamond.ts";
-import { PaddrOps } from "./paddr.ts";
+import { opsSet, type OpsName } from "./ops-sets.ts";
+import { PRIMITIVE_DEFS, PRIMITIVES, isPrimitiveName, primitiveDef, primitiveId, type InstanceOf, type PrimitiveDef, type PrimitiveName, type PrimitiveParams } from "./primitives/index.ts";
 import { PrimitiveOps } from "./primitive-ops.ts";
 import type { Probe } from "./probes.ts";
-import { ArrayReportBuffer, Jiffies, PRIMITIVES, RingReportBuffer, type PrimitiveName, type ReportBuffer, type ReportInput } from "./reports/buffer.ts";
+import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, RingReportBuffer, type ReportBuffer, type ReportInput } from "./reports/buffer.ts";
 import { ReportDrain } from "./reports/drain.ts";
 import type { FilterSemantics, SampleFilter } from "./reports/filters.ts";
 import type { SamplingOps } from "./sampling-ops.ts";
-import { VaddrOps } from "./vaddr.ts";
 
-export type OpsName = "vaddr" | "paddr";
-
-export interface PrimitiveParams {
-  "perf-mem"?: PerfMemOptions;
-  ibs?: IbsOptions;
-  "numa-hint"?: NumaBalancingOptions;
-  fault?: FaultReportOptions;
-}
+export type { OpsName } from "./ops-sets.ts";
+export type { PrimitiveParams } from "./primitives/index.ts";
 
 export interface MonitorOptions {
   ops: OpsName;
@@ -72,8 +58,18 @@ export interface MonitorOptions {
 }
 
 export interface PrimitiveCounters {
-  /** Events the primitive delivered to damon_report_access(). */
+  /** Events the primitive delivered to damon_report_access(), by primitive id. */
   delivered: number[];
+}
+
+/** A primitive installed on the machine: its definition's lifecycle bound to its instance. */
+export interface InstalledPrimitive {
+  readonly name: PrimitiveName;
+  readonly id: number;
+  readonly instance: unknown;
+  start(): void;
+  stop(): void;
+  registerStats(stats: Stats): void;
 }
 
 export interface Monitor {
@@ -84,31 +80,38 @@ export interface Monitor {
   buffer: ReportBuffer | null;
   drain: ReportDrain | null;
   counters: PrimitiveCounters;
-  perfMem: PerfMemSampler | null;
-  ibs: IbsSampler | null;
+  /** The primitives installed, in registry order. */
+  installed: readonly InstalledPrimitive[];
+  /** NUMA balancing, when the machine runs it (the numa-hint primitive, or numaBalancing). */
   numa: NumaBalancing | null;
   dispatch: TrapDispatch | null;
-  /** Detaches the primitives from the machine. */
+  /** What primitive `name`'s install returned (its sampler, handler), or null when it is not installed. */
+  instance<N extends PrimitiveName>(name: N): InstanceOf<N> | null;
+  /** Registers every installed primitive's and kernel service's statistics, and DAMON's report counters. */
+  registerStats(stats: Stats): void;
+  /** Detaches the primitives from the machine and stops NUMA balancing's scanner. */
   detach(): void;
 }
 
 export function createBaseOps(name: OpsName, machine: Machine): SamplingOps {
-  return name === "vaddr" ? new VaddrOps(machine) : new PaddrOps(machine);
+  return opsSet(name).create(machine);
 }
 
 /** Creates (but does not start) a context, its primitives and its kdamond on `machine`. */
 export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
   const primitives: PrimitiveName[] = [...new Set<PrimitiveName>(o.primitives ?? ["pte"])];
-  for (const p of primitives) if (!(PRIMITIVES as readonly string[]).includes(p)) throw new Error(`unknown primitive '${p}'`);
-  const reportBased = primitives.filter((p) => p !== "pte");
+  for (const p of primitives) if (!isPrimitiveName(p)) throw new Error(`unknown primitive '${String(p)}'`);
+  const defs = PRIMITIVE_DEFS.filter((d) => primitives.includes(d.name));
+  const reportBased = defs.filter((d) => d.reports).map((d) => d.name);
   if (reportBased.length > 0 && o.kernel && !o.kernel.reportAccess) throw new InputError(`${reportBased.join(", ")} need${reportBased.length > 1 ? "" : "s"} damon_report_access(), which kernel ${o.kernel.name} lacks (damon/next only): use --kernel next`, { field: "primitives" });
   const jiffies = new Jiffies(o.hz ?? 250);
   const nCpus = machine.cpus.length;
   const buffer: ReportBuffer | null = reportBased.length === 0 ? null : o.buffer === "array" ? new ArrayReportBuffer(nCpus, jiffies) : new RingReportBuffer(nCpus, jiffies);
   const drain = buffer ? new ReportDrain(buffer, o.filters ?? [], o.filterSemantics ?? "intended") : null;
   const counters: PrimitiveCounters = { delivered: PRIMITIVES.map(() => 0) };
-  const base = createBaseOps(o.ops, machine);
-  const ops = new PrimitiveOps(base, { pte: primitives.includes("pte"), fault: primitives.includes("fault") }, drain);
+  const opsDef = opsSet(o.ops);
+  const base = opsDef.create(machine);
+  const ops = new PrimitiveOps(base, { pte: defs.some((d) => d.sample === "accessed-bit"), fault: defs.some((d) => d.sample === "trap") }, drain);
   const ctx = new DamonContext({
     attrs: o.attrs ?? defaultAttrs(),
     ops,
@@ -120,53 +123,70 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
     ...(o.probes ? { probes: o.probes } : {}),
     ...(o.maxProbes !== undefined ? { maxProbes: o.maxProbes } : {}),
   });
-  if (o.ops === "vaddr") {
-    for (const pid of o.pids ?? machine.spaces.map((s) => s.pid)) ctx.addTarget(pid);
-  } else {
-    ctx.addTarget(null);
-  }
-  // damon_report_access(): copy the event into a report and submit it
+  opsDef.addTargets(ctx, machine, o.pids);
+  // damon_report_access(): each primitive's sink copies its event into a report and submits it
   const rep: ReportInput = { time: 0, cpu: 0, tid: 0, pid: 0, vaddr: 0, paddr: 0, size: 0, isWrite: false, primitive: "fault", context: "process" };
   const submitNs = ctx.costs.reportNs;
-  const sink = (e: PrimitiveEvent): number => {
-    if (buffer === null) return 0;
-    rep.time = e.time;
-    rep.cpu = e.cpu;
-    rep.tid = e.tid;
-    rep.pid = e.pid;
-    rep.vaddr = e.vaddr;
-    rep.paddr = e.paddr;
-    rep.size = e.size;
-    rep.isWrite = e.isWrite;
-    rep.primitive = e.primitive;
-    rep.context = e.context;
-    counters.delivered[PRIMITIVES.indexOf(e.primitive)]!++;
-    buffer.submit(rep);
-    return submitNs;
+  const sinkFor = (name: PrimitiveName): PrimitiveSink => {
+    const id = primitiveId(name);
+    return (e: PrimitiveEvent): number => {
+      if (buffer === null) return 0;
+      rep.time = e.time;
+      rep.cpu = e.cpu;
+      rep.tid = e.tid;
+      rep.pid = e.pid;
+      rep.vaddr = e.vaddr;
+      rep.paddr = e.paddr;
+      rep.size = e.size;
+      rep.isWrite = e.isWrite;
+      rep.primitive = name;
+      rep.context = e.context;
+      counters.delivered[id]!++;
+      buffer.submit(rep);
+      return submitNs;
+    };
   };
-  const params = o.params ?? {};
-  const perfMem = primitives.includes("perf-mem") ? new PerfMemSampler(machine, params["perf-mem"] ?? {}, sink) : null;
-  const ibs = primitives.includes("ibs") ? new IbsSampler(machine, params.ibs ?? {}, sink) : null;
-  const wantNuma = primitives.includes("numa-hint") || o.numaBalancing === true;
-  const numa = wantNuma ? new NumaBalancing(machine, { ...params["numa-hint"], reportToSink: primitives.includes("numa-hint") }) : null;
-  if (numa) numa.sink = sink;
-  let dispatch: TrapDispatch | null = null;
-  if (numa || primitives.includes("fault")) {
-    dispatch = new TrapDispatch(machine).install();
-    dispatch.numa = numa;
-    if (primitives.includes("fault")) dispatch.damonFault = faultReporter(machine, sink, params.fault ?? {});
-  }
-  const kdamond = new Kdamond(machine, ctx, o.cpu ?? machine.cpus.length - 1);
-  const startKdamond = kdamond.start.bind(kdamond);
-  kdamond.start = (): void => {
-    perfMem?.attach();
-    ibs?.attach();
-    startKdamond();
+  const params: PrimitiveParams = o.params ?? {};
+  const services = new PrimitiveServices(machine);
+  const installed: InstalledPrimitive[] = defs.map((def) => {
+    const name = def.name;
+    // each definition takes its own options and instance; the registry's element type is the common one
+    const d: PrimitiveDef = def;
+    const instance = d.install({ machine, services, params: params[name] ?? {}, sink: sinkFor(name) });
+    return {
+      name,
+      id: primitiveId(name),
+      instance,
+      start: () => d.start(instance),
+      stop: () => d.stop(instance),
+      registerStats: (stats: Stats) => d.registerStats(instance, stats),
+    };
+  });
+  // Linux NUMA balancing without DAMON listening to it (its options are numa-hint's)
+  if (o.numaBalancing === true) services.numaBalancing(params["numa-hint"] ?? {});
+  const kdamond = new Kdamond(machine, ctx, o.cpu ?? machine.cpus.length - 1, "kdamond.0", installed);
+  const instance = <N extends PrimitiveName>(name: N): InstanceOf<N> | null => {
+    const p = installed.find((x) => x.name === name);
+    // the registry pairs each name with its definition, so the instance is that definition's
+    return p ? (p.instance as InstanceOf<N>) : null;
+  };
+  const registerStats = (stats: Stats): void => {
+    services.registerStats(stats);
+    for (const p of installed) p.registerStats(stats);
+    if (buffer === null) return;
+    for (const p of installed) {
+      if (!primitiveDef(p.name).reports) continue;
+      stats.gauge(`damon.reports.${p.name}.delivered`, `${p.name} events handed to damon_report_access()`, () => counters.delivered[p.id]!);
+      DROP_REASON_NAMES.forEach((r, k) => stats.gauge(`damon.reports.${p.name}.dropped.${r}`, `${p.name} reports dropped (${r})`, () => buffer.stats.dropsByReason[k]![p.id]!));
+    }
+    stats.gauge("damon.reports.accepted", "reports stored by damon_report_access()", () => buffer.stats.accepted);
+    stats.gauge("damon.reports.drained", "reports kdamond's drains looked at", () => buffer.stats.drained);
+    stats.gauge("damon.reports.stale", "reports skipped as older than one sample interval", () => buffer.stats.stale);
+    if (drain !== null) stats.gauge("damon.reports.credited", "reports that credited a region", () => drain.stats.credited);
   };
   const detach = (): void => {
-    perfMem?.detach();
-    ibs?.detach();
-    numa?.stop();
+    for (const p of installed) p.stop();
+    services.stop();
   };
-  return { ctx, kdamond, ops, primitives, buffer, drain, counters, perfMem, ibs, numa, dispatch, detach };
+  return { ctx, kdamond, ops, primitives, buffer, drain, counters, installed, numa: services.numaBalancer, dispatch: services.trapDispatcher, instance, registerStats, detach };
 }

@@ -6,11 +6,27 @@
 
 import { FrameFlag, HUGE_FRAMES } from "../hw/memory.ts";
 import type { DamonContext } from "./context.ts";
+import type { ReportStore } from "./reports/buffer.ts";
+import type { ReportEligibility } from "./reports/drain.ts";
 import { Region, type Target } from "./region.ts";
 import { SamplingOps } from "./sampling-ops.ts";
 
+/** paddr's eligible_report: every report, at its physical address (one address space, whoever accessed it). */
+export const PADDR_REPORTS: ReportEligibility = {
+  eligibleReport: () => true,
+  reportAddress: (reports, i) => reports.paddr[i]!,
+};
+
 export class PaddrOps extends SamplingOps {
   readonly name = "paddr";
+
+  eligibleReport(reports: ReportStore, i: number, t: Target): boolean {
+    return PADDR_REPORTS.eligibleReport(reports, i, t);
+  }
+
+  reportAddress(reports: ReportStore, i: number): number {
+    return PADDR_REPORTS.reportAddress(reports, i);
+  }
 
   /** The whole physical address space: [0, total memory). */
   systemRam(): { start: number; end: number } {

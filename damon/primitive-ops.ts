@@ -73,7 +73,7 @@ export class PrimitiveOps implements DamonOps {
     }
     if (this.drain !== null) {
       if (ctx.probes.length > 0) this.drain.cpuSets = cpuSetsOf(ctx.probes);
-      this.drain.run(ctx, ctx.now);
+      this.drain.run(ctx, ctx.now, this.base);
       let k = 0;
       for (const t of ctx.targets) {
         for (const r of t.regions) {

@@ -11,9 +11,11 @@ import { nrSamplesPerAggr } from "./attrs.ts";
 import type { DamonContext } from "./context.ts";
 import type { DamonOps } from "./ops.ts";
 import type { SampleEvidence } from "./probes.ts";
+import type { ReportStore } from "./reports/buffer.ts";
+import type { ReportEligibility } from "./reports/drain.ts";
 import type { Region, Target } from "./region.ts";
 
-export abstract class SamplingOps implements DamonOps {
+export abstract class SamplingOps implements DamonOps, ReportEligibility {
   abstract readonly name: string;
   /** Result of the last young check (cached per folio, as mainline does). */
   protected lastAddr = -1;
@@ -28,6 +30,10 @@ export abstract class SamplingOps implements DamonOps {
   protected abstract forEachPte(ctx: DamonContext, t: Target, addr: number, fn: (pte: number) => void): void;
   /** Is the sampled page young (Accessed bit / !PG_idle)? Sets lastFolioSz. */
   protected abstract youngAt(ctx: DamonContext, t: Target, addr: number): boolean;
+  /** ops->eligible_report: does report i belong to target t (the drain asks before crediting it)? */
+  abstract eligibleReport(reports: ReportStore, i: number, t: Target): boolean;
+  /** The address report i gives in this set's address space (virtual or physical). */
+  abstract reportAddress(reports: ReportStore, i: number): number;
   /** Does the young-check cache apply (mainline vaddr and paddr do; damon/next paddr dropped it). */
   protected abstract cacheYoung(ctx: DamonContext): boolean;
   /** Page attributes of the sampled address (anon, memcg, node), for data-attribute probes. */

@@ -5,6 +5,8 @@
 
 import type { Vma } from "../hw/process.ts";
 import type { DamonContext } from "./context.ts";
+import type { ReportStore } from "./reports/buffer.ts";
+import type { ReportEligibility } from "./reports/drain.ts";
 import { alignUp, evenlySplit, Region, setRegions, type AddrRange, type Target } from "./region.ts";
 import { SamplingOps } from "./sampling-ops.ts";
 
@@ -49,10 +51,24 @@ export function initThreeRegionsMainline(t: Target, three: AddrRange[], minNrReg
   }
 }
 
+/** vaddr's eligible_report: a report is a target's when it came from the target's process (tgid); it lands at its virtual address. */
+export const VADDR_REPORTS: ReportEligibility = {
+  eligibleReport: (reports, i, t) => t.pid !== null && reports.pid[i] === t.pid,
+  reportAddress: (reports, i) => reports.vaddr[i]!,
+};
+
 export class VaddrOps extends SamplingOps {
   readonly name = "vaddr";
   /** Targets whose VMAs gave no three regions (the kernel leaves them without regions). */
   readonly unmonitorable = new Set<number>();
+
+  eligibleReport(reports: ReportStore, i: number, t: Target): boolean {
+    return VADDR_REPORTS.eligibleReport(reports, i, t);
+  }
+
+  reportAddress(reports: ReportStore, i: number): number {
+    return VADDR_REPORTS.reportAddress(reports, i);
+  }
 
   private vmasOf(t: Target): Vma[] | null {
     if (t.pid === null) return null;
@@ -68,8 +84,10 @@ export class VaddrOps extends SamplingOps {
         this.unmonitorable.add(t.id);
         continue;
       }
-      if (ctx.variant === "mainline") initThreeRegionsMainline(t, three, ctx.attrs.minNrRegions, ctx.minRegionSz);
-      else setRegions(t, three, ctx.minRegionSz);
+      // damon/next's "mm/damon/vaddr: do not split regions for min_nr_regions" leaves the split to
+      // the core's damon_apply_min_nr_regions; mainline splits each of the three evenly here
+      if (ctx.kernel.minRegionsAtStart) setRegions(t, three, ctx.minRegionSz);
+      else initThreeRegionsMainline(t, three, ctx.attrs.minNrRegions, ctx.minRegionSz);
     }
   }
 

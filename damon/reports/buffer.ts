@@ -11,10 +11,10 @@
 // Every drop is counted by reason, CPU and primitive. Reports are stored as struct-of-arrays.
 
 import { SimError } from "../../sim/errors.ts";
+import { PRIMITIVES, primitiveId, type PrimitiveName } from "../primitives/index.ts";
 
-export const PRIMITIVES = ["pte", "fault", "numa-hint", "perf-mem", "ibs"] as const;
-export type PrimitiveName = (typeof PRIMITIVES)[number];
-export const primitiveId = (p: PrimitiveName): number => PRIMITIVES.indexOf(p);
+// the registry's names, for the callers that read them with the buffer's counters
+export { PRIMITIVES, primitiveId, type PrimitiveName };
 
 /** What a primitive hands to damon_report_access(). */
 export interface ReportInput {

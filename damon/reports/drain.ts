@@ -4,10 +4,14 @@
 // report that passed the filters and was made within the last sample interval; the caller then
 // gives each region +1 at most. A linear-scan variant (the RFC's O(reports x regions) loop) is
 // kept for comparison. Each region also records which primitives reported it (for attributes).
+// Which target a report belongs to, and at which address, is the operations set's to say
+// (ops->eligible_report in the kernel): vaddr matches the report's pid and uses its virtual
+// address, paddr takes every report at its physical address.
 
 import type { DamonContext } from "../context.ts";
 import type { Region } from "../region.ts";
-import { type ReportBuffer } from "./buffer.ts";
+import type { Target } from "../region.ts";
+import { type ReportBuffer, type ReportStore } from "./buffer.ts";
 import { passesFilters, type FilterSemantics, type SampleFilter } from "./filters.ts";
 
 export interface DrainStats {
@@ -18,6 +22,14 @@ export interface DrainStats {
   outside: number;
   /** Drains run. */
   drains: number;
+}
+
+/** The operations set's side of a drain (damon_operations.eligible_report and the address it uses). */
+export interface ReportEligibility {
+  /** Does report i of `reports` belong to target t? */
+  eligibleReport(reports: ReportStore, i: number, t: Target): boolean;
+  /** The address of report i in the targets' address space (virtual or physical). */
+  reportAddress(reports: ReportStore, i: number): number;
 }
 
 export class ReportDrain {
@@ -61,10 +73,10 @@ export class ReportDrain {
 
   /**
    * Marks r.accessReported on every region of ctx credited by a report; returns the number of
-   * reports looked at (for cost accounting). Regions of vaddr targets match by (pid, vaddr),
-   * those of physical targets by paddr.
+   * reports looked at (for cost accounting). `ops` says which targets a report is eligible for
+   * and at which address.
    */
-  run(ctx: DamonContext, now: number): number {
+  run(ctx: DamonContext, now: number, ops: ReportEligibility): number {
     this.stats.drains++;
     const store = this.buffer.store;
     let n = 0;
@@ -102,10 +114,8 @@ export class ReportDrain {
       }
       let credited = false;
       ctx.targets.forEach((t, ti) => {
-        let addr: number;
-        if (t.pid === null) addr = store.paddr[i]!;
-        else if (store.pid[i] === t.pid) addr = store.vaddr[i]!;
-        else return;
+        if (!ops.eligibleReport(store, i, t)) return;
+        const addr = ops.reportAddress(store, i);
         const from = base[ti]!;
         const idx = this.find(addr, from, from + t.regions.length);
         if (idx < 0) return;

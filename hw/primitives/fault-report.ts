@@ -15,10 +15,12 @@ export interface FaultReportOptions {
   handlerNs?: number;
 }
 
+export const FAULT_REPORT_DEFAULTS = { handlerNs: 1000 } as const satisfies Required<FaultReportOptions>;
+
 /** A damonFault callback that reports each fault to `sink`. */
 export function faultReporter(m: Machine, sink: PrimitiveSink, o: FaultReportOptions = {}): (fault: TrapFault) => number {
-  const handlerNs = o.handlerNs ?? 1000;
+  const handlerNs = o.handlerNs ?? FAULT_REPORT_DEFAULTS.handlerNs;
   if (!(handlerNs >= 0)) throw new InputError(`must be a number of ns >= 0, got ${handlerNs}`, { field: "faultReport.handlerNs" });
   const event = new PrimitiveEvent();
-  return (fault) => handlerNs + sink(fillFromFault(event, m, fault, "fault"));
+  return (fault) => handlerNs + sink(fillFromFault(event, m, fault));
 }

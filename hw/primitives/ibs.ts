@@ -45,6 +45,9 @@ export interface IbsOptions extends PerfLimitOptions {
   nmiCostNs?: number;
 }
 
+/** Defaults of the options above (their sources are in the option comments). */
+export const IBS_DEFAULTS = { period: 10_000, l3MissOnly: false, nmiCostNs: 3000 } as const satisfies Required<Omit<IbsOptions, keyof PerfLimitOptions>>;
+
 export class IbsSampler implements AccessSampler {
   /** Where memory samples go (the DAMON layer sets it); null: count only. */
   sink: PrimitiveSink | null;
@@ -68,9 +71,9 @@ export class IbsSampler implements AccessSampler {
 
   constructor(private readonly m: Machine, o: IbsOptions = {}, sink: PrimitiveSink | null = null) {
     this.sink = sink;
-    this.period = o.period ?? 10_000;
-    this.l3MissOnly = o.l3MissOnly ?? false;
-    this.nmiCostNs = o.nmiCostNs ?? 3000;
+    this.period = o.period ?? IBS_DEFAULTS.period;
+    this.l3MissOnly = o.l3MissOnly ?? IBS_DEFAULTS.l3MissOnly;
+    this.nmiCostNs = o.nmiCostNs ?? IBS_DEFAULTS.nmiCostNs;
     const p = this.period;
     if (!Number.isSafeInteger(p) || p % 16 !== 0) {
       throw new InputError(`must be a multiple of 16 ops (IbsOpMaxCnt ignores the low 4 bits), got ${p}; nearest: ${Math.max(IBS_MIN_PERIOD, Math.round(p / 16) * 16)}`, { field: "ibs.period" });
@@ -158,7 +161,7 @@ export class IbsSampler implements AccessSampler {
       const sink = this.sink;
       if (sink !== null) {
         const write = rec.kind === AccessKind.WRITE || rec.kind === AccessKind.MODIFY;
-        ns += sink(fillFromAccess(this.event, rec, "ibs", write, rec.latencyNs, this.m.ptes.bytes(rec.pte)));
+        ns += sink(fillFromAccess(this.event, rec, write, rec.latencyNs, this.m.ptes.bytes(rec.pte)));
       }
     }
     this.limits.took(cpu, ns);

@@ -2,10 +2,11 @@
 // PEBS, AMD IBS op), NUMA balancing with its hinting faults, the PROT_NONE trap dispatcher and
 // DAMON's fault reporter. Each delivers PrimitiveEvents to a sink the DAMON layer provides.
 
-export { DATA_SOURCE_UNKNOWN, PrimitiveEvent, fillFromAccess, fillFromFault, type EventContext, type PrimitiveName, type PrimitiveSink } from "./sample.ts";
-export { EventThrottle, PerfLimits, type PerfLimitOptions } from "./perf-throttle.ts";
-export { PerfMemSampler, type PerfMemOptions } from "./perf-mem.ts";
-export { IBS_MAX_PERIOD, IBS_MIN_PERIOD, IbsSampler, type IbsOptions } from "./ibs.ts";
-export { NumaBalancing, type NumaBalancingOptions, type ScanPass } from "./numa-balancing.ts";
+export { DATA_SOURCE_UNKNOWN, PrimitiveEvent, fillFromAccess, fillFromFault, type EventContext, type PrimitiveSink } from "./sample.ts";
+export { EventThrottle, PERF_LIMIT_DEFAULTS, PerfLimits, type PerfLimitOptions } from "./perf-throttle.ts";
+export { PERF_MEM_DEFAULTS, PerfMemSampler, type PerfMemOptions } from "./perf-mem.ts";
+export { IBS_DEFAULTS, IBS_MAX_PERIOD, IBS_MIN_PERIOD, IbsSampler, type IbsOptions } from "./ibs.ts";
+export { NUMA_BALANCING_DEFAULTS, NumaBalancing, type NumaBalancingOptions, type ScanPass } from "./numa-balancing.ts";
 export { TrapDispatch, type TrapDispatchOptions } from "./trap-dispatch.ts";
-export { faultReporter, type FaultReportOptions } from "./fault-report.ts";
+export { FAULT_REPORT_DEFAULTS, faultReporter, type FaultReportOptions } from "./fault-report.ts";
+export { PrimitiveServices } from "./services.ts";

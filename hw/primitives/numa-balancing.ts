@@ -90,6 +90,21 @@ export interface NumaBalancingOptions {
   reportToSink?: boolean;
 }
 
+/** Defaults of the options above (migrate's depends on the machine: on with more than one node). */
+export const NUMA_BALANCING_DEFAULTS = {
+  enabled: true,
+  scanDelayMs: 1000,
+  scanPeriodMinMs: 1000,
+  scanPeriodMaxMs: 60_000,
+  scanSizeMb: 256,
+  tickNs: 1 * MS,
+  pteUpdateNs: 100,
+  localFlushNs: 100,
+  hintFaultNs: 1000,
+  adaptPeriod: true,
+  reportToSink: false,
+} as const satisfies Required<Omit<NumaBalancingOptions, "migrate">>;
+
 /** One scan pass, for observers. */
 export interface ScanPass {
   time: number;
@@ -182,28 +197,29 @@ export class NumaBalancing {
 
   constructor(m: Machine, o: NumaBalancingOptions = {}) {
     this.m = m;
-    this.enabled = o.enabled ?? true;
+    const d = NUMA_BALANCING_DEFAULTS;
+    this.enabled = o.enabled ?? d.enabled;
     this.migrate = o.migrate ?? m.config.nodes.length > 1;
-    this.reportToSink = o.reportToSink ?? false;
-    this.adaptPeriod = o.adaptPeriod ?? true;
+    this.reportToSink = o.reportToSink ?? d.reportToSink;
+    this.adaptPeriod = o.adaptPeriod ?? d.adaptPeriod;
     const ms = (k: "scanDelayMs" | "scanPeriodMinMs" | "scanPeriodMaxMs", def: number): number => {
       const v = o[k] ?? def;
       if (!(v > 0 && v < Infinity)) throw new InputError(`must be a positive number of ms, got ${v}`, { field: `numaBalancing.${k}` });
       return Math.max(1, Math.round(v * MS));
     };
-    this.scanDelayNs = ms("scanDelayMs", 1000);
-    this.periodMinNs = ms("scanPeriodMinMs", 1000);
-    this.periodMaxNs = ms("scanPeriodMaxMs", 60_000);
+    this.scanDelayNs = ms("scanDelayMs", d.scanDelayMs);
+    this.periodMinNs = ms("scanPeriodMinMs", d.scanPeriodMinMs);
+    this.periodMaxNs = ms("scanPeriodMaxMs", d.scanPeriodMaxMs);
     if (this.periodMaxNs < this.periodMinNs) throw new InputError("must not be below scanPeriodMinMs", { field: "numaBalancing.scanPeriodMaxMs" });
-    const sizeMb = o.scanSizeMb ?? 256;
+    const sizeMb = o.scanSizeMb ?? d.scanSizeMb;
     this.scanSizePages = (sizeMb * 1024 * 1024) / PAGE;
     if (!(Number.isSafeInteger(this.scanSizePages) && this.scanSizePages >= 1)) throw new InputError(`must be a positive size in MB that is a whole number of 4 KiB pages, got ${sizeMb}`, { field: "numaBalancing.scanSizeMb" });
     this.floorNs = sizeMb < MAX_SCAN_WINDOW_MB ? Math.floor(SEC / Math.floor(MAX_SCAN_WINDOW_MB / sizeMb)) : SEC;
-    this.tickNs = o.tickNs ?? 1 * MS;
+    this.tickNs = o.tickNs ?? d.tickNs;
     if (!(Number.isInteger(this.tickNs) && this.tickNs > 0)) throw new InputError(`must be a positive integer number of ns, got ${this.tickNs}`, { field: "numaBalancing.tickNs" });
-    this.pteUpdateNs = nonNegative(o.pteUpdateNs ?? 100, "pteUpdateNs");
-    this.localFlushNs = nonNegative(o.localFlushNs ?? 100, "localFlushNs");
-    this.hintFaultNs = nonNegative(o.hintFaultNs ?? 1000, "hintFaultNs");
+    this.pteUpdateNs = nonNegative(o.pteUpdateNs ?? d.pteUpdateNs, "pteUpdateNs");
+    this.localFlushNs = nonNegative(o.localFlushNs ?? d.localFlushNs, "localFlushNs");
+    this.hintFaultNs = nonNegative(o.hintFaultNs ?? d.hintFaultNs, "hintFaultNs");
     this.faultsByMemNode = new Float64Array(m.config.nodes.length);
     this.timer = m.sched.every(this.tickNs, (now) => this.tick(now), { start: m.sched.now, priority: Priority.KERNEL, name: "numa-balancing" });
     m.onAllThreadsDone(() => this.stop());
@@ -421,7 +437,7 @@ export class NumaBalancing {
     const local = memNode === cpuNode;
     let cost = this.hintFaultNs;
     if ((f.owners & TrapOwner.DAMON) !== 0) this.hintFaultsOnDamonTraps++;
-    if (this.reportToSink && this.sink !== null) cost += this.sink(fillFromFault(this.event, m, f, "numa-hint"));
+    if (this.reportToSink && this.sink !== null) cost += this.sink(fillFromFault(this.event, m, f));
     const lastTid = this.lastTid[pte]!;
     const lastCpu = this.lastCpu[pte]!;
     const unset = lastTid < 0;

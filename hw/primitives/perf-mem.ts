@@ -41,6 +41,9 @@ export interface PerfMemOptions extends PerfLimitOptions {
   sampleCostNs?: number;
 }
 
+/** Defaults of the options above (their sources are in the option comments). */
+export const PERF_MEM_DEFAULTS = { loads: true, stores: true, ldlat: 30, loadPeriod: 5003, storePeriod: 100_007, sampleCostNs: 2000 } as const satisfies Required<Omit<PerfMemOptions, keyof PerfLimitOptions>>;
+
 export class PerfMemSampler implements AccessSampler {
   /** Where samples go (the DAMON layer sets it); null: count only. */
   sink: PrimitiveSink | null;
@@ -68,12 +71,13 @@ export class PerfMemSampler implements AccessSampler {
 
   constructor(private readonly m: Machine, o: PerfMemOptions = {}, sink: PrimitiveSink | null = null) {
     this.sink = sink;
-    this.loads = o.loads ?? true;
-    this.stores = o.stores ?? true;
-    this.ldlat = o.ldlat ?? 30;
-    this.loadPeriod = o.loadPeriod ?? 5003;
-    this.storePeriod = o.storePeriod ?? 100_007;
-    this.sampleCostNs = o.sampleCostNs ?? 2000;
+    const d = PERF_MEM_DEFAULTS;
+    this.loads = o.loads ?? d.loads;
+    this.stores = o.stores ?? d.stores;
+    this.ldlat = o.ldlat ?? d.ldlat;
+    this.loadPeriod = o.loadPeriod ?? d.loadPeriod;
+    this.storePeriod = o.storePeriod ?? d.storePeriod;
+    this.sampleCostNs = o.sampleCostNs ?? d.sampleCostNs;
     if (!(Number.isInteger(this.ldlat) && this.ldlat >= 3 && this.ldlat <= 0xffff)) throw new InputError(`must be an integer number of cycles in [3, 65535], got ${this.ldlat}`, { field: "perfMem.ldlat" });
     for (const [k, v] of [["loadPeriod", this.loadPeriod], ["storePeriod", this.storePeriod]] as const) {
       if (!(Number.isSafeInteger(v) && v >= 1)) throw new InputError(`must be a positive integer, got ${v}`, { field: `perfMem.${k}` });
@@ -138,7 +142,7 @@ export class PerfMemSampler implements AccessSampler {
     throttle.overflow(cpu, rec.time);
     let ns = this.sampleCostNs;
     const sink = this.sink;
-    if (sink !== null) ns += sink(fillFromAccess(this.event, rec, "perf-mem", isWrite, latencyNs, this.m.ptes.bytes(rec.pte)));
+    if (sink !== null) ns += sink(fillFromAccess(this.event, rec, isWrite, latencyNs, this.m.ptes.bytes(rec.pte)));
     this.limits.took(cpu, ns);
     this.handlingNs[cpu]! += ns;
     return ns;

@@ -26,6 +26,9 @@ export interface PerfLimitOptions {
   tickNs?: number;
 }
 
+/** The kernel's defaults (perf_event_max_sample_rate, perf_cpu_time_max_percent, HZ = 1000). */
+export const PERF_LIMIT_DEFAULTS = { maxSampleRate: 100_000, cpuTimeMaxPercent: 25, tickNs: 1 * MS } as const satisfies Required<PerfLimitOptions>;
+
 /** Samples over which the handling-time average decays (the kernel's NR_ACCUMULATED_SAMPLES). */
 const ACCUMULATED_SAMPLES = 128;
 
@@ -44,9 +47,9 @@ export class PerfLimits {
   private readonly running: Float64Array;
 
   constructor(cpus: number, o: PerfLimitOptions = {}, where = "perf") {
-    this.tickNs = o.tickNs ?? 1 * MS;
-    this.maxSampleRate = o.maxSampleRate ?? 100_000;
-    this.cpuTimeMaxPercent = o.cpuTimeMaxPercent ?? 25;
+    this.tickNs = o.tickNs ?? PERF_LIMIT_DEFAULTS.tickNs;
+    this.maxSampleRate = o.maxSampleRate ?? PERF_LIMIT_DEFAULTS.maxSampleRate;
+    this.cpuTimeMaxPercent = o.cpuTimeMaxPercent ?? PERF_LIMIT_DEFAULTS.cpuTimeMaxPercent;
     if (!(Number.isInteger(this.tickNs) && this.tickNs > 0)) throw new InputError(`must be a positive integer number of ns, got ${this.tickNs}`, { field: `${where}.tickNs` });
     if (!(this.maxSampleRate > 0)) throw new InputError(`must be positive, got ${this.maxSampleRate}`, { field: `${where}.maxSampleRate` });
     const pct = this.cpuTimeMaxPercent;

@@ -1,15 +1,13 @@
 // The event every push-based access check primitive delivers (perf mem / PEBS samples, IBS op
 // samples, NUMA hinting faults, DAMON's own page-fault traps), and the sink type the layer above
-// (DAMON's report path) provides. hw/ knows nothing of DAMON: a primitive fills one reusable
-// PrimitiveEvent and calls its sink, which returns the extra CPU time (ns) its handling costs, for
-// the primitive to charge along with its own cost. The event is overwritten on the next delivery:
-// a sink copies what it keeps (no allocation per event).
+// (DAMON's report path) provides. hw/ knows nothing of DAMON, not even the primitives' names: a
+// primitive fills one reusable PrimitiveEvent and calls its sink (the DAMON layer gives each
+// primitive its own sink, which knows whose events it receives), which returns the extra CPU time
+// (ns) its handling costs, for the primitive to charge along with its own cost. The event is
+// overwritten on the next delivery: a sink copies what it keeps (no allocation per event).
 
 import { DataSource, TlbOutcome, type AccessRecord, type TrapFault } from "../hooks.ts";
 import type { Machine } from "../machine.ts";
-
-/** Which primitive produced an event. */
-export type PrimitiveName = "perf-mem" | "ibs" | "numa-hint" | "fault";
 
 /**
  * Where the handler runs: PMU overflow handlers (PEBS PMI, IBS NMI) in NMI context, where nothing
@@ -21,7 +19,6 @@ export type EventContext = "nmi" | "process";
 export const DATA_SOURCE_UNKNOWN = -1;
 
 export class PrimitiveEvent {
-  primitive: PrimitiveName = "perf-mem";
   context: EventContext = "nmi";
   /** CPU clock of the sampled access or of the fault, ns (may be fractional). */
   time = 0;
@@ -64,12 +61,10 @@ export type PrimitiveSink = (e: PrimitiveEvent) => number;
 export function fillFromAccess(
   e: PrimitiveEvent,
   rec: AccessRecord,
-  primitive: PrimitiveName,
   isWrite: boolean,
   latencyNs: number,
   pageSize: number,
 ): PrimitiveEvent {
-  e.primitive = primitive;
   e.context = "nmi";
   e.time = rec.time;
   e.cpu = rec.cpu;
@@ -93,8 +88,7 @@ export function fillFromAccess(
 }
 
 /** Fills `e` from a PROT_NONE fault (process context; no latency or data source). */
-export function fillFromFault(e: PrimitiveEvent, m: Machine, f: TrapFault, primitive: PrimitiveName): PrimitiveEvent {
-  e.primitive = primitive;
+export function fillFromFault(e: PrimitiveEvent, m: Machine, f: TrapFault): PrimitiveEvent {
   e.context = "process";
   e.time = f.time;
   e.cpu = f.cpu;

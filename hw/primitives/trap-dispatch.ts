@@ -12,6 +12,7 @@
 // The machine restores the PTE after whichever handler ran.
 
 import { InputError } from "../../sim/errors.ts";
+import type { Stats } from "../../sim/stats.ts";
 import type { TrapFault, TrapHandler } from "../hooks.ts";
 import type { Machine } from "../machine.ts";
 import { TrapOwner } from "../pagetable.ts";
@@ -65,5 +66,12 @@ export class TrapDispatch implements TrapHandler {
     }
     this.orphans++;
     return this.orphanFaultNs;
+  }
+
+  registerStats(stats: Stats, prefix = "system.trapDispatch"): void {
+    stats.gauge(`${prefix}.toNuma`, "PROT_NONE faults routed to the NUMA hinting handler", () => this.toNuma);
+    stats.gauge(`${prefix}.toDamon`, "PROT_NONE faults routed to DAMON's fault handler", () => this.toDamon);
+    stats.gauge(`${prefix}.orphans`, "PROT_NONE faults no handler claimed", () => this.orphans);
+    stats.gauge(`${prefix}.damonTrapsToNuma`, "DAMON-armed traps that ended in the NUMA hinting handler", () => this.damonTrapsToNuma);
   }
 }

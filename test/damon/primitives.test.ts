@@ -9,7 +9,7 @@ import { buildProcess } from "../../hw/layout.ts";
 import { defaultAttrs, type DamonAttrs } from "../../damon/attrs.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import { createMonitor, type MonitorOptions } from "../../damon/monitor.ts";
-import { primitiveId } from "../../damon/reports/buffer.ts";
+import { primitiveId } from "../../damon/primitives/index.ts";
 import { Region } from "../../damon/region.ts";
 import { MS, SEC } from "../../sim/time.ts";
 import { listWorkload, makeMachine, type Step } from "../hw/helpers.ts";
@@ -72,22 +72,22 @@ describe("sampling primitives", () => {
   it("perf mem: every 5th load above ldlat is a report (50 memory loads -> 10)", () => {
     const { monitor } = linesRun({ primitives: ["perf-mem"], params: { "perf-mem": { loadPeriod: 5, ldlat: 30 } } }, 50);
     expect(monitor.counters.delivered[primitiveId("perf-mem")]).toBe(10);
-    expect(monitor.perfMem!.samples()).toBe(10);
+    expect(monitor.instance("perf-mem")!.samples()).toBe(10);
   });
 
   it("IBS: one tag every period-r ops (r in 0..127), memory tags reported", () => {
     // 2000 accesses of 1 + 255 ops each = 512,000 ops; period 4096 -> between 125 and 129 tags
     const { monitor } = linesRun({ primitives: ["ibs"], params: { ibs: { period: 4096, maxSampleRate: Infinity, cpuTimeMaxPercent: 0 } } }, 2000, 255);
-    const tags = monitor.ibs!.samples[0]!;
+    const tags = monitor.instance("ibs")!.samples[0]!;
     expect(tags).toBeGreaterThanOrEqual(Math.floor(512_000 / 4096));
     expect(tags).toBeLessThanOrEqual(Math.ceil(512_000 / (4096 - 127)));
     // a tag lands on the memory op only when it is the last op of its group: about 1 in 256
-    expect(monitor.counters.delivered[primitiveId("ibs")]).toBe(monitor.ibs!.memorySamples[0]);
-    expect(monitor.ibs!.memorySamples[0]).toBeLessThan(tags / 20);
+    expect(monitor.counters.delivered[primitiveId("ibs")]).toBe(monitor.instance("ibs")!.memorySamples[0]);
+    expect(monitor.instance("ibs")!.memorySamples[0]).toBeLessThan(tags / 20);
     // with perf's default ceiling (100,000 samples/s = 100 per 1 ms tick) the same run, which fits
     // in one tick, stops at the limit plus the overflow that crossed it
     const limited = linesRun({ primitives: ["ibs"], params: { ibs: { period: 4096 } } }, 2000, 255);
-    expect(limited.monitor.ibs!.samples[0]).toBe(101);
+    expect(limited.monitor.instance("ibs")!.samples[0]).toBe(101);
   });
 });
 

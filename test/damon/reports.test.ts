@@ -6,7 +6,10 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ArrayReportBuffer, DropReason, Jiffies, RingReportBuffer, primitiveId, type ReportInput } from "../../damon/reports/buffer.ts";
+import { ArrayReportBuffer, DropReason, Jiffies, RingReportBuffer, type ReportInput } from "../../damon/reports/buffer.ts";
+import { primitiveId } from "../../damon/primitives/index.ts";
+import { PADDR_REPORTS } from "../../damon/paddr.ts";
+import { VADDR_REPORTS } from "../../damon/vaddr.ts";
 import { formatCpuList, parseCpuList, parseTidList, passesFilters, type SampleFilter } from "../../damon/reports/filters.ts";
 import { ReportDrain } from "../../damon/reports/drain.ts";
 import { DamonContext } from "../../damon/context.ts";
@@ -154,7 +157,7 @@ describe("draining reports into regions", () => {
     b.submit(rep({ time: 10 * MS, paddr: 160, size: 8 })); // same region: still +1 only
     b.submit(rep({ time: 10 * MS, paddr: 96, size: 8 })); // straddles 100
     b.submit(rep({ time: 10 * MS, paddr: 250, size: 1 })); // in the hole
-    d.run(ctx, 10 * MS);
+    d.run(ctx, 10 * MS, PADDR_REPORTS);
     expect(ctx.targets[0]!.regions.map((r) => r.accessReported)).toEqual([false, true, false]);
     expect(d.stats).toMatchObject({ credited: 2, straddling: 1, outside: 2 });
   });
@@ -172,7 +175,7 @@ describe("draining reports into regions", () => {
           const ctx = ctxWith(ranges);
           const b = new RingReportBuffer(1, new Jiffies(1000), 256, 0);
           for (const x of addrs) b.submit(rep({ time: 1 * MS, paddr: x, size: 1 + (x % 4) }));
-          new ReportDrain(b, [], "intended", linear).run(ctx, 1 * MS);
+          new ReportDrain(b, [], "intended", linear).run(ctx, 1 * MS, PADDR_REPORTS);
           return ctx.targets[0]!.regions.map((r) => r.accessReported);
         });
         expect(marks[0]).toEqual(marks[1]);
@@ -188,7 +191,7 @@ describe("draining reports into regions", () => {
     const d = new ReportDrain(b, [{ type: "cpumask", matching: true, allow: true, cpus: new Set([2]) }]);
     b.submit(rep({ time: 1 * MS, cpu: 2, pid: 11, vaddr: 0x1800 }));
     b.submit(rep({ time: 1 * MS, cpu: 3, pid: 10, vaddr: 0x1800 }));
-    d.run(ctx, 1 * MS);
+    d.run(ctx, 1 * MS, VADDR_REPORTS);
     expect(ctx.targets.map((t) => t.regions[0]!.accessReported)).toEqual([false, true]);
     expect(d.stats.filtered).toBe(1);
   });

@@ -144,7 +144,7 @@ describe("sample fields and L3MissOnly", () => {
     expect(r.events.length).toBe(1);
     const e = r.events[0]!;
     expect(e).toMatchObject({
-      primitive: "ibs", context: "nmi", cpu: 0, tid: 1, pid: 1, vaddr: r.a + 4096 + 72, size: 4, isWrite: true,
+      context: "nmi", cpu: 0, tid: 1, pid: 1, vaddr: r.a + 4096 + 72, size: 4, isWrite: true,
       dataSource: DataSource.LOCAL_DRAM, dcMiss: true, l2Miss: true, l1TlbMiss: true, l2TlbMiss: true, memNode: 0,
     });
     expect(e.paddr % 4096).toBe(72);

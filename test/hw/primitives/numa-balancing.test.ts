@@ -262,7 +262,7 @@ describe("migration and reportToSink", () => {
     // one fault per page, in the order the loop reached them after the pass
     expect(events.map((e) => e.vaddr).sort((x, y) => x - y)).toEqual(pages(a, 0, N).map((x) => x + 40));
     for (const e of events) {
-      expect(e).toMatchObject({ primitive: "numa-hint", context: "process", cpu: 0, cpuNode: 0, pid: 1, tid: 2, size: 1, pageSize: 4096, isWrite: false, memNode: 1, latencyNs: 0, dataSource: DATA_SOURCE_UNKNOWN });
+      expect(e).toMatchObject({ context: "process", cpu: 0, cpuNode: 0, pid: 1, tid: 2, size: 1, pageSize: 4096, isWrite: false, memNode: 1, latencyNs: 0, dataSource: DATA_SOURCE_UNKNOWN });
       expect(e.paddr % PAGE).toBe(40);
       expect(s.m.memory.nodeOf(Math.floor(e.paddr / PAGE))).toBe(1); // the address before migration
     }

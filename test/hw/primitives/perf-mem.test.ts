@@ -128,7 +128,7 @@ describe("periods", () => {
     expect(events.length).toBe(1);
     const e = events[0]!, r = recs[1]!;
     expect(e).toMatchObject({
-      primitive: "perf-mem", context: "nmi", cpu: 1, cpuNode: 0, pid: 7, tid: 70,
+      context: "nmi", cpu: 1, cpuNode: 0, pid: 7, tid: 70,
       vaddr: a + 300, paddr: r.paddr, size: 4, pageSize: 4096, isWrite: false,
       latencyNs: r.latencyNs, dataSource: DataSource.LOCAL_DRAM, memNode: 0, time: r.time, pte: r.pte,
       l1TlbMiss: false, l2TlbMiss: false, dcMiss: true, l2Miss: true,

@@ -100,7 +100,7 @@ describe("DAMON's fault reporter", () => {
     const events: PrimitiveEvent[] = [];
     const s = scenario("numa-off", (m) => faultReporter(m, (e) => { events.push(Object.assign(new PrimitiveEvent(), e)); return 30; }, { handlerNs: 800 }));
     expect(events.length).toBe(2);
-    expect(events[0]).toMatchObject({ primitive: "fault", context: "process", cpu: 1, cpuNode: 0, pid: 1, tid: 1, vaddr: s.a + 8, size: 1, pageSize: 4096, isWrite: false, memNode: 0, dataSource: DATA_SOURCE_UNKNOWN, latencyNs: 0, pte: s.ptes[0] });
+    expect(events[0]).toMatchObject({ context: "process", cpu: 1, cpuNode: 0, pid: 1, tid: 1, vaddr: s.a + 8, size: 1, pageSize: 4096, isWrite: false, memNode: 0, dataSource: DATA_SOURCE_UNKNOWN, latencyNs: 0, pte: s.ptes[0] });
     expect(events[0]!.paddr).toBe(s.m.ptes.frame[s.ptes[0]!]! * 4096 + 8);
     expect(events[1]).toMatchObject({ vaddr: s.a + 4096 + 8, isWrite: true, pte: s.ptes[1] });
     expect(s.m.cpus[1]!.time[CpuTime.TRAP]).toBe(2 * (800 + 30));

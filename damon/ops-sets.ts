@@ -1,0 +1,56 @@
+// DAMON's operations sets by name: vaddr (processes' virtual address spaces) and paddr (physical
+// memory). One definition of each: its name, whether the ground truth must count by frame, its
+// default targets, and the SamplingOps that implements it (where eligible_report lives). The
+// CLI's --ops, experiment files and regression cases all validate against OPS_SET_NAMES.
+
+import type { Machine } from "../hw/machine.ts";
+import type { DamonContext } from "./context.ts";
+import { PaddrOps } from "./paddr.ts";
+import type { SamplingOps } from "./sampling-ops.ts";
+import { VaddrOps } from "./vaddr.ts";
+
+export interface OpsSetDef<N extends string = string> {
+  readonly name: N;
+  readonly summary: string;
+  /** The ground truth counts physical frames for it (paddr's regions are physical). */
+  readonly truthFrames: boolean;
+  create(machine: Machine): SamplingOps;
+  /** Adds the default targets: vaddr one per pid (default: every process), paddr one physical target. */
+  addTargets(ctx: DamonContext, machine: Machine, pids: readonly number[] | undefined): void;
+}
+
+export const OPS_SETS = [
+  {
+    name: "vaddr",
+    summary: "processes' virtual address spaces (one target per process)",
+    truthFrames: false,
+    create: (m: Machine): SamplingOps => new VaddrOps(m),
+    addTargets(ctx: DamonContext, m: Machine, pids: readonly number[] | undefined): void {
+      for (const pid of pids ?? m.spaces.map((s) => s.pid)) ctx.addTarget(pid);
+    },
+  },
+  {
+    name: "paddr",
+    summary: "physical memory (one target)",
+    truthFrames: true,
+    create: (m: Machine): SamplingOps => new PaddrOps(m),
+    addTargets(ctx: DamonContext): void {
+      ctx.addTarget(null);
+    },
+  },
+] as const satisfies readonly OpsSetDef[];
+
+export type OpsName = (typeof OPS_SETS)[number]["name"];
+export const OPS_SET_NAMES: readonly OpsName[] = OPS_SETS.map((o) => o.name);
+
+export const isOpsName = (v: unknown): v is OpsName => typeof v === "string" && (OPS_SET_NAMES as readonly string[]).includes(v);
+
+export function opsSet(name: OpsName): OpsSetDef<OpsName> {
+  return OPS_SETS.find((o) => o.name === name)!;
+}
+
+/** `v` as an operations set name, or `fail` with "must be vaddr or paddr, got 'X'". */
+export function parseOpsName(v: unknown, fail: (message: string) => Error): OpsName {
+  if (isOpsName(v)) return v;
+  throw fail(`must be ${OPS_SET_NAMES.join(" or ")}, got '${String(v)}'`);
+}
