@@ -170,7 +170,7 @@ export class DamonContext {
     return this.rng.range(lo, hi);
   }
 
-  /** kdamond_init_ctx, ops.init and the initial damon_apply_min_nr_regions. */
+  /** kdamond_init_ctx, ops.init and the initial size limit (or damon_apply_min_nr_regions in damon/next). */
   start(now: number): void {
     this.now = now;
     this.lastAggregationNs = now;
@@ -181,7 +181,9 @@ export class DamonContext {
     this.nextIntervalsTuneSis = this.nextAggregationSis * a.intervalsGoal.aggrs;
     this.aggrSamples = nrSamplesPerAggr(a);
     this.ops.init(this);
-    this.szLimit = applyMinNrRegions(this.targets, a.minNrRegions, this.minRegionSz);
+    // damon/next's "always respect min_nr_regions from the beginning" cuts the regions here
+    // (damon_apply_min_nr_regions); mainline kdamond_fn only computes damon_region_sz_limit()
+    this.szLimit = this.kernel.minRegionsAtStart ? applyMinNrRegions(this.targets, a.minNrRegions, this.minRegionSz) : regionSzLimit(this.targets, a.minNrRegions, this.minRegionSz);
     this.costNs = 0;
     this.ops.prepareAccessChecks(this);
   }

@@ -9,6 +9,13 @@ import { KERNEL_VERSIONS, kernelRules, parseKernel, variantRules } from "../../d
 import type { DamonOps } from "../../damon/ops.ts";
 import { Region, Target } from "../../damon/region.ts";
 import { RngRoot } from "../../sim/rng.ts";
+import { buildProcess } from "../../hw/layout.ts";
+import type { AccessBatch } from "../../hw/batch.ts";
+import type { ThreadProgram } from "../../hw/program.ts";
+import { createMonitor, type OpsName } from "../../damon/monitor.ts";
+import { threeRegions } from "../../damon/vaddr.ts";
+import { MiB } from "../../sim/index.ts";
+import { makeMachine } from "../hw/helpers.ts";
 
 const attrs = (o: Partial<DamonAttrs> = {}): DamonAttrs => ({ ...defaultAttrs(), ...o });
 const noOps: DamonOps = { name: "none", init: () => undefined, update: () => undefined, prepareAccessChecks: () => undefined, checkAccesses: () => 0 };
@@ -82,5 +89,43 @@ describe("the v6.18 age rule can be switched off for older kernels", () => {
       mergeRegions([t], 2, 1 << 30, attrs(), kernelRules(k));
       expect(t.regions.map((r) => r.age)).toEqual([0, 0, 5, 0]);
     }
+  });
+});
+
+describe("min_nr_regions at start is damon/next's, not mainline's", () => {
+  // Mainline (vaddr.c __damon_va_init_regions): sz = total / min_nr_regions; each of the three
+  // regions is cut into size / sz pieces by damon_va_evenly_split_region (0 pieces is -EINVAL: the
+  // region stays whole); paddr keeps the range it was given; then kdamond_fn only computes
+  // damon_region_sz_limit() (core.c@004ded6b). damon/next ("always respect min_nr_regions from the
+  // beginning", posted 2026-02-17) installs the three regions unsplit and cuts every region larger
+  // than ALIGN(total / min_nr_regions, PAGE_SIZE) into pieces of that size
+  // (damon_apply_min_nr_regions).
+  //
+  // The layout below gives three regions of 4624, 16385 and 33 pages (21042 in all), so
+  // sz = 21042 * 4096 / 10 = 8618803 bytes (2104.2 pages):
+  //   mainline: 4624 pages / 2104.2 -> 2 pieces of 2312; 16385 -> 7 pieces (6 x 2340, then 2345);
+  //             33 -> 0 pieces, left whole: 10 regions
+  //   next:     limit 2105 pages: 4624 -> 2105, 2105, 414; 16385 -> 7 x 2105, 1650; 33: 12 regions
+  const layout = () =>
+    buildProcess({ heap: [{ name: "small", size: 2 * MiB }], mmap: [{ name: "hot", size: 16 * MiB }, { name: "cold", size: 48 * MiB }], threads: [{ tid: 1, cpus: [0] }] }).process;
+  const idle: ThreadProgram = { tid: 1, next: (out: AccessBatch) => (out.clear(), 0) };
+  const startRegions = (ops: OpsName, k: (typeof KERNEL_VERSIONS)[number]): number[] => {
+    const { m } = makeMachine("tiny", { truth: false }, 1);
+    m.load({ name: "idle", layout: { processes: [layout()] }, start: () => ({ kind: "threads", threads: [idle] }) });
+    const mon = createMonitor(m, { ops, kernel: kernelRules(k) });
+    mon.ctx.start(0);
+    return mon.ctx.targets.flatMap((t) => t.regions.map((r) => r.size / 4096));
+  };
+
+  it("vaddr: mainline splits the three regions evenly, next by the size limit", () => {
+    expect(threeRegions(layout().vmas, 4096)!.map((r) => (r.end - r.start) / 4096)).toEqual([4624, 16385, 33]);
+    for (const k of ["v6.12", "v6.18", "v7.1", "mainline"] as const) expect(startRegions("vaddr", k)).toEqual([2312, 2312, 2340, 2340, 2340, 2340, 2340, 2340, 2345, 33]);
+    expect(startRegions("vaddr", "next")).toEqual([2105, 2105, 414, 2105, 2105, 2105, 2105, 2105, 2105, 2105, 1650, 33]);
+  });
+
+  it("paddr: mainline starts with the one range (256 MiB on tiny), next with ten pieces", () => {
+    expect(startRegions("paddr", "mainline")).toEqual([65536]);
+    // limit = ALIGN(268435456 / 10, 4096) = 6554 pages: 9 pieces of 6554 and the rest, 6550
+    expect(startRegions("paddr", "next")).toEqual([...new Array<number>(9).fill(6554), 6550]);
   });
 });

@@ -58,9 +58,8 @@ describe("DAMON regions invariants", () => {
   it("regions stay sorted, disjoint, within [min, max] and cover the monitored ranges", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), fc.constantFrom<OpsName>("vaddr", "paddr"), fc.integer({ min: 3, max: 30 }), fc.integer({ min: 0, max: 100 }), (seed, ops, minNr, extra) => {
-        // Mainline's initial even split followed by damon_apply_min_nr_regions can cut every piece
-        // in two (a piece slightly above the size limit leaves a remainder), and the size limit
-        // keeps those from merging: the kernel's own bound needs max >= 2 * min + 3.
+        // damon/next's damon_apply_min_nr_regions can leave a remainder next to every piece, and the
+        // size limit keeps those from merging: the bound needs max >= 2 * min + 3.
         const maxNr = 2 * minNr + 3 + extra;
         const { wl, areas } = twoAreaWorkload((a) => {
           const hot = a.get("hot")!, cold = a.get("cold")!;
@@ -74,7 +73,9 @@ describe("DAMON regions invariants", () => {
         for (const [s] of snaps) {
           const rs = s!.regions;
           expect(rs.length).toBeLessThanOrEqual(maxNr);
-          expect(rs.length).toBeGreaterThanOrEqual(Math.min(minNr, 3));
+          // mainline does not split to min_nr_regions at start (damon/next does): paddr begins
+          // with its one range and vaddr with its three regions, and only splits raise the count
+          expect(rs.length).toBeGreaterThanOrEqual(ops === "paddr" ? 1 : 3);
           let sum = 0;
           for (let i = 0; i < rs.length; i++) {
             expect(rs[i]!.start).toBeLessThan(rs[i]!.end);
