@@ -263,12 +263,14 @@ export class DamonContext {
 
   /**
    * damon_set_attrs while running: validates, rescales nr_accesses and age of every region, and
-   * reschedules the aggregation and ops-update counters from now.
+   * reschedules the aggregation and ops-update counters from now. The rescale runs whether or not
+   * the intervals changed (damon_update_monitoring_results skips it only when an interval is 0), so
+   * a call in the middle of a window always restarts its count, as the kernel's does.
    */
   setAttrs(next: DamonAttrs): void {
     this.validAttrs(next);
     const old = this.attrs;
-    if (old.sampleUs !== next.sampleUs || old.aggrUs !== next.aggrUs) {
+    if (old.sampleUs !== 0 && old.aggrUs !== 0 && next.sampleUs !== 0 && next.aggrUs !== 0) {
       const aggregating = this.passed < this.nextAggregationSis;
       for (const t of this.targets) for (const r of t.regions) updateMonitoringResult(r, old, next, aggregating);
     }

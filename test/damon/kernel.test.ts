@@ -2,8 +2,8 @@
 // the kernel source it comes from. Expectations are worked out by hand from those sources.
 
 import { describe, expect, it } from "vitest";
-import { mergeRegions } from "../../damon/aggregate.ts";
-import { defaultAttrs, type DamonAttrs } from "../../damon/attrs.ts";
+import { mergeRegions, updateAccessRate } from "../../damon/aggregate.ts";
+import { defaultAttrs, nrSamplesPerAggr, type DamonAttrs } from "../../damon/attrs.ts";
 import { DamonContext } from "../../damon/context.ts";
 import { KERNEL_VERSIONS, kernelRules, parseKernel, variantRules } from "../../damon/kernel.ts";
 import type { DamonOps } from "../../damon/ops.ts";
@@ -127,5 +127,43 @@ describe("min_nr_regions at start is damon/next's, not mainline's", () => {
     expect(startRegions("paddr", "mainline")).toEqual([65536]);
     // limit = ALIGN(268435456 / 10, 4096) = 6554 pages: 9 pieces of 6554 and the rest, 6550
     expect(startRegions("paddr", "next")).toEqual([...new Array<number>(9).fill(6554), 6550]);
+  });
+});
+
+/** A context over one region [0, 400 KiB) whose every sample counts as an access. */
+function countingCtx(a: DamonAttrs, onCall?: (ctx: DamonContext) => void): DamonContext {
+  const ops: DamonOps = {
+    ...noOps,
+    checkAccesses: (ctx) => {
+      let max = 0;
+      for (const t of ctx.targets) for (const r of t.regions) {
+        updateAccessRate(r, true, nrSamplesPerAggr(ctx.attrs));
+        max = Math.max(max, r.nrAccesses);
+      }
+      return max;
+    },
+  };
+  const ctx = new DamonContext({ attrs: a, ops, rng: new RngRoot(1).stream("t"), kernel: kernelRules("mainline") });
+  ctx.addTarget(null).regions = [new Region(0, 100 * 4096)];
+  if (onCall) ctx.onCall(onCall);
+  ctx.start(0);
+  return ctx;
+}
+
+describe("damon_set_attrs always rescales or restarts nr_accesses", () => {
+  // core.c damon_set_attrs() calls damon_update_monitoring_results() whatever changed; that returns
+  // early only when an old or new sample or aggregation interval is 0. In the middle of a window
+  // (passed < next_aggregation_sis) damon_update_monitoring_result() converts last_nr_accesses to the
+  // new intervals, sets nr_accesses_bp = last * 10000 and nr_accesses = 0, as if
+  // kdamond_reset_aggregated() had run; at a boundary it converts nr_accesses.
+  it("a change of max_nr_regions alone, mid-window, still zeroes the partial count", () => {
+    const a = attrs({ sampleUs: 5000, aggrUs: 100_000 }); // 20 samples per window
+    const ctx = countingCtx(a);
+    for (let i = 1; i <= 23; i++) ctx.step(i * 5_000_000); // one window (20) and 3 samples
+    const r = ctx.regionsOf(0)[0]!;
+    expect([r.nrAccesses, r.lastNrAccesses]).toEqual([3, 20]);
+    ctx.setAttrs({ ...ctx.attrs, maxNrRegions: 500 }); // same intervals
+    // last: 20 * 10000 / 20 = 10000 bp -> 10000 * 20 / 10000 = 20; nr restarts at 0
+    expect([r.nrAccesses, r.lastNrAccesses, r.nrAccessesBp]).toEqual([0, 20, 200_000]);
   });
 });
