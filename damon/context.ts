@@ -15,7 +15,7 @@ import type { DamonOps } from "./ops.ts";
 import { DEFAULT_MAX_PROBES, type Probe } from "./probes.ts";
 import { MAX_PROBES } from "./region.ts";
 import { Target, type Region } from "./region.ts";
-import { intervalsScore, nextSampleUs } from "./tuning.ts";
+import { adaptationBp, intervalsScore, nextSampleUs } from "./tuning.ts";
 
 /** One region as seen at an aggregation (what damo's records hold). */
 export interface SnapshotRegion {
@@ -213,6 +213,10 @@ export class DamonContext {
     if (aggregate) {
       const g = a.intervalsGoal;
       if (g.aggrs !== 0 && this.passed >= this.nextIntervalsTuneSis) {
+        // kdamond_fn: a damon_call() may have moved next_aggregation_sis (damon_set_attrs); put the
+        // boundary just reached back, or the tuning's damon_set_attrs would think it is mid-window
+        // and zero the finished window's counts
+        this.nextAggregationSis = nextAggregation;
         this.nextIntervalsTuneSis += this.aggrSamples * g.aggrs;
         this.tuneIntervals();
       }
@@ -254,11 +258,13 @@ export class DamonContext {
   private tuneIntervals(): void {
     const g = this.attrs.intervalsGoal;
     const score = intervalsScore(this.targets, this.aggrSamples, g.accessBp);
+    // kdamond_tune_intervals returns before damon_set_attrs when the adaptation is exactly 1
+    if (adaptationBp(score) === 10000) return;
     const sample = nextSampleUs(this.attrs.sampleUs, score, g.minSampleUs, g.maxSampleUs);
     const next = cloneAttrs(this.attrs);
     next.sampleUs = sample;
     next.aggrUs = sample * this.aggrSamples;
-    this.setAttrs(next);
+    this.applyAttrs(next, true);
   }
 
   /**
@@ -268,7 +274,16 @@ export class DamonContext {
    * a call in the middle of a window always restarts its count, as the kernel's does.
    */
   setAttrs(next: DamonAttrs): void {
+    this.applyAttrs(next, false);
+  }
+
+  /**
+   * damon_set_attrs. `tuning`: the call from kdamond_tune_intervals, which passes the context's
+   * aggr_samples on; any other caller leaves it 0, so the kernel recomputes it as aggr / sample.
+   */
+  private applyAttrs(next: DamonAttrs, tuning: boolean): void {
     this.validAttrs(next);
+    if (!tuning) this.aggrSamples = sisOf(next.aggrUs, next.sampleUs);
     const old = this.attrs;
     if (old.sampleUs !== 0 && old.aggrUs !== 0 && next.sampleUs !== 0 && next.aggrUs !== 0) {
       const aggregating = this.passed < this.nextAggregationSis;

@@ -167,3 +167,44 @@ describe("damon_set_attrs always rescales or restarts nr_accesses", () => {
     expect([r.nrAccesses, r.lastNrAccesses, r.nrAccessesBp]).toEqual([0, 20, 200_000]);
   });
 });
+
+describe("aggr_samples and next_aggregation_sis around intervals tuning", () => {
+  // core.c damon_set_attrs(): "calls from core-external doesn't set" aggr_samples, so it is
+  // recomputed as aggr_interval / sample_interval; kdamond_tune_intervals() passes a copy of
+  // c->attrs (aggr_samples kept) and sets aggr_interval = sample_interval * aggr_samples.
+  it("an outside damon_set_attrs recomputes aggr_samples; tuning keeps it", () => {
+    const ctx = countingCtx(attrs({ sampleUs: 5000, aggrUs: 100_000 }));
+    expect(ctx.aggrSamples).toBe(20);
+    ctx.setAttrs({ ...ctx.attrs, sampleUs: 1000 });
+    expect(ctx.aggrSamples).toBe(100);
+  });
+
+  const goal = (accessBp: number) => ({ accessBp, aggrs: 1, minSampleUs: 1000, maxSampleUs: 10_000 });
+
+  // kdamond_fn, at an aggregation boundary with a tuning due: it sets ctx->next_aggregation_sis
+  // back to the boundary just reached before kdamond_tune_intervals(), because a damon_call() in
+  // kdamond_call() may have moved it (damon_set_attrs), and the tuning's damon_set_attrs would then
+  // take the finished window for a partial one and zero it before kdamond_reset_aggregated().
+  it("a damon_call() changing attributes at the boundary does not zero the finished window", () => {
+    // 4 samples per window, every sample an access; at the first boundary (passed 4) the call
+    // commits max_nr_regions 999, then tuning runs: score = 4 / (4 * 50%) = 200% -> adaptation 0.5,
+    // sample 5 ms -> 2.5 ms, aggr 2.5 ms * 4 = 10 ms, nr_accesses 4 -> 4 * 10000 / 4 bp -> 4
+    const ctx = countingCtx(attrs({ sampleUs: 5000, aggrUs: 20_000, intervalsGoal: goal(5000) }), (c) => {
+      if (c.passed === 4) c.setAttrs({ ...c.attrs, maxNrRegions: 999 });
+    });
+    for (let i = 1; i <= 4; i++) ctx.step(i * 5_000_000);
+    expect([ctx.attrs.sampleUs, ctx.attrs.aggrUs, ctx.attrs.maxNrRegions]).toEqual([2500, 10_000, 999]);
+    expect(ctx.nextAggregationSis).toBe(4 + 4);
+    for (const r of ctx.regionsOf(0)) expect([r.nrAccesses, r.lastNrAccesses]).toEqual([0, 4]);
+  });
+
+  // kdamond_tune_intervals() returns before damon_set_attrs() when the adaptation is exactly 1
+  // (score = goal), so nothing is rescheduled: next_ops_update_sis keeps its value.
+  it("a score on the goal changes nothing, not even the ops update schedule", () => {
+    // access_bp 100%: every sample accessed gives score 10000 = the goal
+    const ctx = countingCtx(attrs({ sampleUs: 5000, aggrUs: 20_000, opsUpdateUs: 1_000_000, intervalsGoal: goal(10_000) }));
+    expect(ctx.nextOpsUpdateSis).toBe(200);
+    for (let i = 1; i <= 4; i++) ctx.step(i * 5_000_000);
+    expect([ctx.attrs.sampleUs, ctx.nextOpsUpdateSis]).toEqual([5000, 200]);
+  });
+});
