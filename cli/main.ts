@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, Entry> = {
   demo: { summary: "run a tiny demo simulation and print its statistics", load: async () => (await import("./commands/demo.ts")).command },
   cachegrind: { summary: "replay a Valgrind Lackey trace through an exact model of cachegrind and print its counts", load: async () => (await import("./commands/cachegrind.ts")).command },
   machines: { summary: "list the built-in machines or print one as JSON", load: async () => (await import("./commands/machines.ts")).command },
+  primitives: { summary: "list the access check primitives and their parameters", load: async () => (await import("./commands/primitives.ts")).command },
   trace: { summary: "inspect .dst trace files (trace info FILE.dst)", load: async () => (await import("./commands/trace.ts")).command },
   import: { summary: "convert a Valgrind Lackey log into a .dst trace", load: async () => (await import("./commands/import.ts")).command },
   record: { summary: "record a workload's accesses into a .dst trace on a nominal clock", load: async () => (await import("./commands/record.ts")).command },

@@ -18,11 +18,12 @@ import { preset, presetNames } from "../hw/presets.ts";
 import type { Workload } from "../hw/program.ts";
 import { defaultAttrs, validateAttrs, type DamonAttrs, type IntervalsGoal } from "../damon/attrs.ts";
 import { KERNEL_VERSIONS, parseKernel, type KernelRules } from "../damon/kernel.ts";
-import { createMonitor, type Monitor, type MonitorOptions, type OpsName, type PrimitiveParams } from "../damon/monitor.ts";
+import { createMonitor, type Monitor, type MonitorOptions } from "../damon/monitor.ts";
+import { OPS_SET_NAMES, opsSet, parseOpsName } from "../damon/ops-sets.ts";
 import { parseProbe, type Probe } from "../damon/probes.ts";
 import { NumaRecorder, numaProbes } from "../damon/numa.ts";
 import { AttributeScorer } from "../damon/attribute-truth.ts";
-import { PRIMITIVES, type PrimitiveName } from "../damon/reports/buffer.ts";
+import { checkParamValue, orList, PRIMITIVE_DEFS, PRIMITIVES, REPORTING_PRIMITIVES, isPrimitiveName, primitiveDef, primitiveOfEvidence, type ParamSpec, type PrimitiveName, type PrimitiveParams } from "../damon/primitives/index.ts";
 import { parseCpuList, parseTidList, type SampleFilter } from "../damon/reports/filters.ts";
 import { resolveWorkloadEnd, type WorkloadEnd } from "../workloads/registry.ts";
 
@@ -32,7 +33,7 @@ export const DEFAULT_ENDLESS_DURATION = "30s";
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   machine: { type: "string", value: "PRESET|FILE", description: "machine preset (damon-sim machines) or JSON file", default: "2s-ddr5" },
-  ops: { type: "string", value: "vaddr|paddr", description: "DAMON operations set", default: "vaddr" },
+  ops: { type: "string", value: OPS_SET_NAMES.join("|"), description: "DAMON operations set", default: "vaddr" },
   sample: { type: "string", value: "T", description: "sampling interval (bare number: us)", default: "5ms" },
   aggr: { type: "string", value: "T", description: "aggregation interval", default: "100ms" },
   update: { type: "string", value: "T", description: "operations update interval (damo's default)", default: "1s" },
@@ -47,7 +48,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "flush-tlb-on-mkold": { type: "boolean", description: "flush a page's TLB entries whenever DAMON clears its Accessed bit" },
   quantum: { type: "string", value: "T", description: "CPU quantum: longest run between scheduler events", default: "10us" },
   quiet: { type: "boolean", short: "q", description: "print nothing but errors" },
-  primitives: { type: "string", value: "LIST", description: "access check primitives: pte, fault, numa-hint, perf-mem, ibs (comma list)", default: "pte" },
+  primitives: { type: "string", value: "LIST", description: `access check primitives: ${PRIMITIVES.join(", ")} (comma list; damon-sim primitives describes each)`, default: "pte" },
   param: { type: "string", value: "PRIM.KEY=V", description: "a primitive's parameter, e.g. ibs.period=4096, perf-mem.period=1000 (repeatable)", multiple: true },
   "report-buffer": { type: "string", value: "rings|array", description: "damon_report_access() buffer: per-CPU rings or SJ's shared array", default: "rings" },
   "filter-semantics": { type: "string", value: "intended|next-quirk", description: "sample filter semantics", default: "intended" },
@@ -144,16 +145,15 @@ const yes = (v: string, opt: string): boolean => {
   throw new UsageError(`--${opt} takes y or n, got '${v}'`);
 };
 
-const PERF_LIMITS = ["maxSampleRate", "cpuTimeMaxPercent", "tickNs"];
-/** The parameters each primitive takes (its options in hw/primitives/), for --param. */
-export const PRIMITIVE_PARAM_KEYS: Readonly<Record<string, readonly string[]>> = {
-  "perf-mem": ["loads", "stores", "ldlat", "loadPeriod", "storePeriod", "sampleCostNs", ...PERF_LIMITS],
-  ibs: ["period", "l3MissOnly", "nmiCostNs", ...PERF_LIMITS],
-  "numa-hint": ["migrate", "scanDelayMs", "scanPeriodMinMs", "scanPeriodMaxMs", "scanSizeMb", "tickNs", "pteUpdateNs", "localFlushNs", "hintFaultNs", "adaptPeriod"],
-  fault: ["handlerNs"],
-};
+/** The parameters each primitive that has any takes, for --param (from the registry, damon/primitives/). */
+export const PRIMITIVE_PARAM_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  PRIMITIVE_DEFS.map((d): [string, readonly string[]] => [d.name, Object.keys(d.params)]).filter(([, keys]) => keys.length > 0),
+);
 
-const PARAM_ALIASES: Readonly<Record<string, string>> = { "perf-mem.period": "loadPeriod", "perf-mem.load-period": "loadPeriod", "perf-mem.store-period": "storePeriod", "numa-hint.scan-size-mb": "scanSizeMb" };
+/** "prim.alias" -> key, from each parameter's aliases. */
+const PARAM_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
+  PRIMITIVE_DEFS.flatMap((d) => Object.entries(d.params as Readonly<Record<string, ParamSpec>>).flatMap(([k, p]) => (p.aliases ?? []).map((a): [string, string] => [`${d.name}.${a}`, k]))),
+);
 
 /** Parses one "prim.key=value" parameter: the primitive, the key as written and as the primitive's option, the value. */
 export function parsePrimitiveParam(item: string): { prim: string; rawKey: string; key: string; value: number | boolean } {
@@ -166,6 +166,8 @@ export function parsePrimitiveParam(item: string): { prim: string; rawKey: strin
   if (!known.includes(key)) throw new UsageError(`--param: ${prim} has no parameter '${rawKey}'${didYouMean(key, known)} (known: ${known.join(", ")})`);
   const value = rawVal === "true" ? true : rawVal === "false" ? false : Number(rawVal);
   if (typeof value === "number" && !Number.isFinite(value)) throw new UsageError(`--param ${prim}.${rawKey}: '${rawVal}' is not a number`);
+  const bad = isPrimitiveName(prim) ? checkParamValue((primitiveDef(prim).params as Readonly<Record<string, ParamSpec>>)[key]!, value) : null;
+  if (bad !== null) throw new UsageError(`--param ${prim}.${rawKey} ${bad}`);
   return { prim, rawKey, key, value };
 }
 
@@ -179,10 +181,17 @@ export function parsePrimitiveParams(list: readonly string[]): PrimitiveParams {
   return out as PrimitiveParams;
 }
 
+/** A comma list of primitive names ("pte,ibs"), each checked against the registry. */
+export function parsePrimitiveList(text: string, command: string): PrimitiveName[] {
+  return text.split(",").map((p) => p.trim()).filter(Boolean).map((p) => {
+    if (!isPrimitiveName(p)) throw new UsageError(`${command}: unknown primitive '${p}'${didYouMean(p, PRIMITIVES)} (known: ${PRIMITIVES.join(", ")})`);
+    return p;
+  });
+}
+
 /** The primitives, report buffer, filters and probes asked for on the command line (damo spellings included). */
 export function monitorOptionsFromArgs(spec: CommandSpec, args: ParsedArgs, nCpus: number): Partial<MonitorOptions> {
-  let primitives = (stringOpt(args, "primitives") ?? "pte").split(",").map((p) => p.trim()).filter(Boolean) as PrimitiveName[];
-  for (const p of primitives) if (!(PRIMITIVES as readonly string[]).includes(p)) throw new UsageError(`${spec.name}: unknown primitive '${p}' (known: ${PRIMITIVES.join(", ")})`);
+  let primitives = parsePrimitiveList(stringOpt(args, "primitives") ?? "pte", spec.name);
   const useReports = stringOpt(args, "exp-ops-use-reports");
   const samplePrim = stringOpt(args, "sample-primitives");
   if (useReports !== undefined && samplePrim !== undefined) throw new UsageError(`${spec.name}: --sample_primitives cannot be combined with --exp_ops_use_reports`);
@@ -193,7 +202,7 @@ export function monitorOptionsFromArgs(spec: CommandSpec, args: ParsedArgs, nCpu
   const writeOnly = stringOpt(args, "exp-ops-write-only");
   const cpus = stringOpt(args, "exp-ops-cpus");
   const tids = stringOpt(args, "exp-ops-tids");
-  if ((writeOnly !== undefined || cpus !== undefined || tids !== undefined) && !primitives.some((p) => p !== "pte")) {
+  if ((writeOnly !== undefined || cpus !== undefined || tids !== undefined) && !primitives.some((p) => primitiveDef(p).reports)) {
     throw new UsageError(`${spec.name}: --exp_ops_write_only/--exp_ops_cpus/--exp_ops_tids need --exp_ops_use_reports y (or a report-based primitive)`);
   }
   if (writeOnly !== undefined && yes(writeOnly, "exp-ops-write-only")) filters.push({ type: "write", matching: true, allow: true });
@@ -223,12 +232,12 @@ export function monitorOptionsFromArgs(spec: CommandSpec, args: ParsedArgs, nCpu
     }
   });
   // a probe whose evidence no enabled primitive can give would read 0 for the whole run
-  const reporting = primitives.filter((p) => p !== "pte");
+  const reporting = primitives.filter((p) => primitiveDef(p).reports);
   for (const pr of probes) {
     for (const f of pr.filters) {
-      const from = /^(fault|numa-hint|perf-mem|ibs)-reported$/.exec(f.type)?.[1];
-      if (from !== undefined && !primitives.includes(from as PrimitiveName)) throw new UsageError(`${spec.name}: probe '${pr.name}' uses '${f.type}', but ${from} is not among --primitives (${primitives.join(",")})`);
-      if ((f.type === "written" || f.type === "cpus") && reporting.length === 0) throw new UsageError(`${spec.name}: probe '${pr.name}' uses '${f.type}', which only reports carry (fault, numa-hint, perf-mem or ibs): the Accessed bit tells neither who accessed nor whether it was a write`);
+      const from = primitiveOfEvidence(f.type);
+      if (from !== undefined && primitiveDef(from).reports && !primitives.includes(from)) throw new UsageError(`${spec.name}: probe '${pr.name}' uses '${f.type}', but ${from} is not among --primitives (${primitives.join(",")})`);
+      if ((f.type === "written" || f.type === "cpus") && reporting.length === 0) throw new UsageError(`${spec.name}: probe '${pr.name}' uses '${f.type}', which only reports carry (${orList(REPORTING_PRIMITIVES)}): the Accessed bit tells neither who accessed nor whether it was a write`);
     }
   }
   return {
@@ -271,8 +280,7 @@ export function kernelFromArgs(spec: CommandSpec, args: ParsedArgs): KernelRules
  */
 export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadArg?: string; closeTruth?: boolean } = {}): RunSetup {
   const seed = intOpt(spec, args, "seed") ?? 1;
-  const ops = stringOpt(args, "ops") ?? "vaddr";
-  if (ops !== "vaddr" && ops !== "paddr") throw new UsageError(`${spec.name}: --ops must be vaddr or paddr, got '${ops}'`);
+  const ops = parseOpsName(stringOpt(args, "ops") ?? "vaddr", (m) => new UsageError(`${spec.name}: --ops ${m}`));
   const kernel = kernelFromArgs(spec, args);
   const attrs = attrsFromArgs(spec, args);
   const durationOpt = stringOpt(args, "duration");
@@ -289,18 +297,18 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
     quantumNs,
     flushTlbOnMkold: args.values["flush-tlb-on-mkold"] === true,
     // windows are closed at DAMON's aggregations (below), not by a timer, so they follow tuned intervals
-    truth: { windowNs: 0, subWindowNs: attrs.sampleUs * 1000, frames: ops === "paddr" },
+    truth: { windowNs: 0, subWindowNs: attrs.sampleUs * 1000, frames: opsSet(ops).truthFrames },
   });
   machine.load(workload);
   const cpu = intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
   const mon = monitorOptionsFromArgs(spec, args, config.cpus.length);
   const wantNuma = args.values.numa === true;
   if (wantNuma) {
-    if (!mon.primitives!.some((p) => p !== "pte")) throw new UsageError(`${spec.name}: --numa needs a report-based primitive (fault, numa-hint, perf-mem or ibs): the Accessed bit cannot tell which CPU accessed`);
+    if (!mon.primitives!.some((p) => primitiveDef(p).reports)) throw new UsageError(`${spec.name}: --numa needs a report-based primitive (${orList(REPORTING_PRIMITIVES)}): the Accessed bit cannot tell which CPU accessed`);
     mon.probes = [...numaProbes(machine), ...(mon.probes ?? [])];
     mon.maxProbes = Math.max(mon.maxProbes ?? 4, mon.probes.length);
   }
-  const monitor = createMonitor(machine, { ops: ops as OpsName, attrs, variant: kernel.core, kernel, ...(cpu !== undefined ? { cpu } : {}), ...mon });
+  const monitor = createMonitor(machine, { ops, attrs, variant: kernel.core, kernel, ...(cpu !== undefined ? { cpu } : {}), ...mon });
   const numa = wantNuma ? new NumaRecorder(machine, monitor.ctx, attrs.sampleUs * 1000) : null;
   const attributes = monitor.ctx.probes.length > 0 ? new AttributeScorer(machine, monitor.ctx) : null;
   if (extra.closeTruth !== false) followAggregations(machine, monitor.ctx);

@@ -4,27 +4,18 @@
 // aggregation (last hits kept), copied on split and size-weighted on merge, like nr_accesses, so
 // hits / samples-per-aggregation x region size estimates the bytes with the attribute.
 // Attributes: the page's backing (anon), memory cgroup and NUMA node; and access evidence per
-// primitive ("PTE Accessed-bit confirmed", "page-fault confirmed", "perf mem-access reported",
-// "IBS access reported", "NUMA hinting fault reported"), plus written and accessed from a CPU set.
+// primitive, one filter type each from the registry (damon/primitives/: "pte-accessed" for the
+// Accessed bit, "NAME-reported" for a primitive that reports), plus written and accessed from a
+// CPU set.
 // Filter evaluation is the intended one: the first filter whose match equals `matching` decides
 // (pass = allow); if none does, pass = !(last filter's allow); no filters pass everything; a
 // sample with no page behind it matches no filter.
 
 import { InputError } from "../sim/errors.ts";
+import { PRIMITIVE_DEFS, primitiveId, type EvidenceType } from "./primitives/index.ts";
 
-export const PROBE_FILTER_TYPES = [
-  "anon",
-  "memcg",
-  "node",
-  "pte-accessed",
-  "fault-reported",
-  "numa-hint-reported",
-  "perf-mem-reported",
-  "ibs-reported",
-  "written",
-  "cpus",
-] as const;
-export type ProbeFilterType = (typeof PROBE_FILTER_TYPES)[number];
+export type ProbeFilterType = "anon" | "memcg" | "node" | EvidenceType | "written" | "cpus";
+export const PROBE_FILTER_TYPES: readonly ProbeFilterType[] = ["anon", "memcg", "node", ...PRIMITIVE_DEFS.map((d) => d.evidence), "written", "cpus"];
 
 export interface ProbeFilter {
   type: ProbeFilterType;
@@ -52,7 +43,7 @@ export interface SampleEvidence {
   memcg: number;
   node: number;
   pteYoung: boolean;
-  /** Bitmask by primitive id (damon/reports/buffer.ts PRIMITIVES) of reports crediting the region. */
+  /** Bitmask by primitive id (the registry's order, damon/primitives/) of reports crediting the region. */
   reportedBy: number;
   /** A credited report was a write. */
   written: boolean;
@@ -60,12 +51,8 @@ export interface SampleEvidence {
   cpuSets: number;
 }
 
-const REPORT_BIT: Partial<Record<ProbeFilterType, number>> = {
-  "fault-reported": 1 << 1,
-  "numa-hint-reported": 1 << 2,
-  "perf-mem-reported": 1 << 3,
-  "ibs-reported": 1 << 4,
-};
+/** Each reporting primitive's evidence type: its bit in SampleEvidence.reportedBy. */
+const REPORT_BIT: ReadonlyMap<string, number> = new Map(PRIMITIVE_DEFS.filter((d) => d.reports).map((d) => [d.evidence, 1 << primitiveId(d.name)]));
 
 /** Index of each distinct CPU set used by cpus filters, in first-use order. */
 export function cpuSetsOf(probes: readonly Probe[]): Array<ReadonlySet<number>> {
@@ -90,7 +77,7 @@ function matches(f: ProbeFilter, e: SampleEvidence, cpuSets: ReadonlyArray<Reado
     case "cpus":
       return (e.cpuSets & (1 << cpuSets.indexOf(f.cpus!))) !== 0;
     default:
-      return (e.reportedBy & REPORT_BIT[f.type]!) !== 0;
+      return (e.reportedBy & REPORT_BIT.get(f.type)!) !== 0;
   }
 }
 

@@ -27,6 +27,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { intOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
+import { parseOpsName } from "../../damon/ops-sets.ts";
 import { parseKernel } from "../../damon/kernel.ts";
 import { attrsFromArgs, machineConfig, monitorOptionsFromArgs, RUN_OPTIONS } from "../run-setup.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
@@ -156,8 +157,7 @@ function validateRun(c: CaseSpec, file: string): void {
   const spec = runSpec(file);
   try {
     const config = machineConfig(String(args.values.machine));
-    const ops = String(args.values.ops);
-    if (ops !== "vaddr" && ops !== "paddr") throw new InputError(`must be vaddr or paddr, got '${ops}'`, { field: "run.ops" });
+    parseOpsName(String(args.values.ops), (m) => new InputError(m, { field: "run.ops" }));
     const kernel = parseKernel(stringOpt(args, "kernel"), stringOpt(args, "variant"), "run.kernel");
     intOpt(spec, args, "seed");
     intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);

@@ -20,7 +20,8 @@ import { CPU_TIME_NAMES } from "../../hw/cpu.ts";
 import { AccuracyTracker, type AccuracySummary } from "../../damon/accuracy.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import type { Monitor } from "../../damon/monitor.ts";
-import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
+import { PRIMITIVES, primitiveDef } from "../../damon/primitives/index.ts";
+import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
 import { openTrace } from "../../workloads/trace/index.ts";
 import type { CaseSpec } from "./case.ts";
 import { ageBin, snapshotDigest } from "./digest.ts";
@@ -167,7 +168,7 @@ function reportCounters(mon: Monitor): ReportCounters | null {
   if (!b) return null;
   const delivered: Record<string, number> = {};
   PRIMITIVES.forEach((p, i) => {
-    if (p !== "pte") delivered[p] = mon.counters.delivered[i]!;
+    if (primitiveDef(p).reports) delivered[p] = mon.counters.delivered[i]!;
   });
   const dropped: Record<string, number> = {};
   DROP_REASON_NAMES.forEach((r, i) => (dropped[r] = b.stats.dropsByReason[i]!.reduce((a, n) => a + n, 0)));

@@ -14,7 +14,8 @@ import type { Command } from "../command.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
 import { formatCpuList } from "../../damon/reports/filters.ts";
-import { PRIMITIVES, type PrimitiveName } from "../../damon/reports/buffer.ts";
+import { OPS_SET_NAMES, parseOpsName } from "../../damon/ops-sets.ts";
+import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { EXIT, version } from "../main.ts";
 import { prepareOutputDir, writeFileAtomic } from "../atomic-write.ts";
 import { runPool } from "../experiment/pool.ts";
@@ -24,7 +25,7 @@ import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts
 import { BASELINE, defaultExperiment, experimentFromJson, isExperimentJson, paramList, readExperimentJson, variant, type ExperimentSpec, type VariantSpec } from "../experiment/spec.ts";
 import { writeReport } from "../experiment/report.ts";
 import { setupVariant, type VariantResult } from "../experiment/variant.ts";
-import { machineConfig, parsePrimitiveParam, parsePrimitiveParams } from "../run-setup.ts";
+import { machineConfig, parsePrimitiveList, parsePrimitiveParam, parsePrimitiveParams } from "../run-setup.ts";
 
 const spec: CommandSpec = {
   name: "compare",
@@ -37,9 +38,9 @@ const spec: CommandSpec = {
     // no declared defaults for the settings an experiment or scenario has its own of: a value the
     // user gave, even one equal to the usual default, must override the experiment's
     machine: { type: "string", value: "PRESET|FILE", description: "machine (default: cxl-tier, or the experiment's)" },
-    primitives: { type: "string", value: "LIST", description: "one variant per primitive", default: "pte,fault,numa-hint,perf-mem,ibs" },
+    primitives: { type: "string", value: "LIST", description: "one variant per primitive", default: PRIMITIVES.join(",") },
     param: { type: "string", value: "PRIM.KEY=V", description: "a primitive's parameter for every variant (repeatable)", multiple: true },
-    ops: { type: "string", value: "vaddr|paddr", description: "DAMON operations set (default: vaddr, or the experiment's)" },
+    ops: { type: "string", value: OPS_SET_NAMES.join("|"), description: "DAMON operations set (default: vaddr, or the experiment's)" },
     duration: { type: "string", value: "T", description: "simulated time per variant (default: 3s, or the experiment's)" },
     seed: { type: "string", value: "N", description: "seed of the workload, the same for every variant (default: 1, or the experiment's)" },
     sample: { type: "string", value: "T", description: "sampling interval (default: 5ms, or the experiment's)" },
@@ -88,10 +89,9 @@ function fromArgs(args: ParsedArgs): ExperimentSpec {
   const x = defaultExperiment();
   x.workload = positional;
   x.machine = stringOpt(args, "machine") ?? "cxl-tier";
-  const prims = (stringOpt(args, "primitives") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  const prims = parsePrimitiveList(stringOpt(args, "primitives") ?? "", "compare");
   if (prims.length === 0) throw new UsageError(`compare: --primitives is empty: nothing to compare (e.g. --primitives pte,fault; known: ${PRIMITIVES.join(", ")})`);
-  for (const p of prims) if (!(PRIMITIVES as readonly string[]).includes(p)) throw new UsageError(`compare: unknown primitive '${p}' (known: ${PRIMITIVES.join(", ")})`);
-  x.variants = [BASELINE, ...prims.map((p) => variant(p, [p as PrimitiveName]))];
+  x.variants = [BASELINE, ...prims.map((p) => variant(p, [p]))];
   return x;
 }
 
@@ -103,9 +103,7 @@ function applyOverrides(x: ExperimentSpec, args: ParsedArgs): void {
   if (given("sample")) x.sampleUs = Math.round(parseDuration(stringOpt(args, "sample")!, "us", "--sample") / 1000);
   if (given("aggr")) x.aggrUs = Math.round(parseDuration(stringOpt(args, "aggr")!, "us", "--aggr") / 1000);
   if (given("ops")) {
-    const ops = stringOpt(args, "ops")!;
-    if (ops !== "vaddr" && ops !== "paddr") throw new UsageError("compare: --ops must be vaddr or paddr");
-    x.ops = ops;
+    x.ops = parseOpsName(stringOpt(args, "ops"), (m) => new UsageError(`compare: --ops ${m}`));
   }
   for (const p of (args.values.param as string[] | undefined) ?? []) {
     const { prim, rawKey, value } = parsePrimitiveParam(p);

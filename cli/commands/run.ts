@@ -16,7 +16,8 @@ import { Stats } from "../../sim/stats.ts";
 import { formatDuration, SEC } from "../../sim/time.ts";
 import { formatSize } from "../../sim/units.ts";
 import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
-import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
+import { PRIMITIVES } from "../../damon/primitives/index.ts";
+import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
 import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, type RunSetup } from "../run-setup.ts";
 import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/record.ts";
 import { version } from "../main.ts";
@@ -191,6 +192,7 @@ export function hostTiming(setup: RunSetup, wallSeconds: number): HostTiming {
 export function writeRunOutputs(setup: RunSetup, outDir: string): Record<string, unknown> {
   const stats = new Stats();
   setup.machine.registerStats(stats);
+  setup.monitor.registerStats(stats);
   stats.gauge("damon.kdamond.cpuNs", "kdamond CPU time", () => setup.monitor.kdamond.totalCostNs, "Nanosecond");
   stats.gauge("damon.snapshots", "aggregations (snapshots)", () => setup.monitor.ctx.aggregations);
   stats.gauge("simSeconds", "simulated seconds", () => setup.sched.now / 1e9, "Second");

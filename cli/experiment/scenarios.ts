@@ -5,10 +5,12 @@
 //   ksm-targets        never-written memory (KSM candidates): write-only monitoring, idle precision/recall
 //   live-migration     which VM dirties least (cheapest to migrate): per-process write rates
 //   cache-aware-sched  which threads share hot data: one thread-filtered variant per thread
-// Their extra metrics are computed in scenario-metrics.ts.
+// Their extra metrics are computed in scenario-metrics.ts. Which primitives each runs, and the
+// dense sampling parameters of the short runs, come from the registry (damon/primitives/):
+// tiering runs them all, the filtered scenarios those whose definition has filteredScenarios.
 
 import { BASELINE, defaultExperiment, variant, type ExperimentSpec, type VariantSpec } from "./spec.ts";
-import type { PrimitiveName } from "../../damon/reports/buffer.ts";
+import { PRIMITIVE_DEFS, PRIMITIVES, type ParamValue, type PrimitiveName } from "../../damon/primitives/index.ts";
 
 export interface Scenario {
   name: string;
@@ -16,11 +18,11 @@ export interface Scenario {
   build(): ExperimentSpec;
 }
 
-const ALL: PrimitiveName[] = ["pte", "fault", "numa-hint", "perf-mem", "ibs"];
-const REPORTING: PrimitiveName[] = ["fault", "perf-mem", "ibs"];
+const ALL: readonly PrimitiveName[] = PRIMITIVES;
+const REPORTING: readonly PrimitiveName[] = PRIMITIVE_DEFS.filter((d) => d.filteredScenarios).map((d) => d.name);
 
-/** Dense enough sampling for the short scenario runs (their workloads run about 1000 ops per access). */
-const params = { "perf-mem.loadPeriod": 1000, "perf-mem.storePeriod": 1000, "ibs.period": 4096, "numa-hint.scanDelayMs": 200, "numa-hint.scanPeriodMinMs": 200 };
+/** Dense enough sampling for the short scenario runs (their workloads run about 1000 ops per access): each primitive's scenarioParams. */
+const params: Record<string, ParamValue> = Object.fromEntries(PRIMITIVE_DEFS.flatMap((d) => Object.entries(d.scenarioParams as Readonly<Record<string, ParamValue>>).map(([k, v]) => [`${d.name}.${k}`, v])));
 
 /**
  * The tiering workload is denser (one access per 31 ops on its serving thread), so IBS, which

@@ -23,7 +23,8 @@ import { clip, didYouMean, InputError, UsageError } from "../../sim/errors.ts";
 import { readInputText } from "../../sim/input-text.ts";
 import { parseJsonText } from "../../sim/json-text.ts";
 import { parseDuration, US } from "../../sim/time.ts";
-import { PRIMITIVES, type PrimitiveName } from "../../damon/reports/buffer.ts";
+import { parseOpsName, type OpsName } from "../../damon/ops-sets.ts";
+import { isPrimitiveName, PRIMITIVES, type PrimitiveName } from "../../damon/primitives/index.ts";
 import { parseCpuList } from "../../damon/reports/filters.ts";
 import { parsePrimitiveParam } from "../run-setup.ts";
 
@@ -65,7 +66,7 @@ export interface ExperimentSpec {
   name: string;
   workload: string;
   machine: string;
-  ops: "vaddr" | "paddr";
+  ops: OpsName;
   durationNs: number;
   seed: number;
   sampleUs: number;
@@ -123,8 +124,8 @@ function asObject(v: unknown, field: string, file: string): Record<string, unkno
 function primitivesOf(v: unknown, field: string, file: string): PrimitiveName[] {
   if (!Array.isArray(v) || v.length === 0) throw new InputError("must be a non-empty list of primitives", { file, field });
   return v.map((p, i) => {
-    if (!(PRIMITIVES as readonly unknown[]).includes(p)) throw new InputError(`unknown primitive '${String(p)}' (known: ${PRIMITIVES.join(", ")})`, { file, field: `${field}[${i}]` });
-    return p as PrimitiveName;
+    if (!isPrimitiveName(p)) throw new InputError(`unknown primitive '${String(p)}' (known: ${PRIMITIVES.join(", ")})`, { file, field: `${field}[${i}]` });
+    return p;
   });
 }
 
@@ -255,8 +256,7 @@ export function experimentFromJson(raw: unknown, path: string, opts: ExperimentO
   const nCpus = opts.cpuCount ? opts.cpuCount(machine) : null;
   const limit: CpuLimit | null = nCpus === null ? null : { machine, cpus: nCpus };
   if (o.ops !== undefined) {
-    if (o.ops !== "vaddr" && o.ops !== "paddr") throw new InputError("must be vaddr or paddr", { file: path, field: "ops" });
-    x.ops = o.ops;
+    x.ops = parseOpsName(o.ops, (m) => new InputError(m, { file: path, field: "ops" }));
   }
   const dur = (v: unknown, field: string, unit: "s" | "us"): number => {
     try {

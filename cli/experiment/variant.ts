@@ -13,7 +13,9 @@ import { AccuracyTracker, type AccuracySummary, type WindowAccuracy } from "../.
 import { defaultAttrs, nrSamplesPerAggr } from "../../damon/attrs.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import { createMonitor, type Monitor } from "../../damon/monitor.ts";
-import { DROP_REASON_NAMES, PRIMITIVES } from "../../damon/reports/buffer.ts";
+import { opsSet, type OpsName } from "../../damon/ops-sets.ts";
+import { PRIMITIVES } from "../../damon/primitives/index.ts";
+import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 import { overheadPercent } from "../metrics.ts";
 import { machineConfig, parsePrimitiveParams } from "../run-setup.ts";
@@ -56,7 +58,7 @@ export interface VariantResult {
 const COLS = 100;
 
 /** Address axis of the workload's memory: every VMA (vaddr) or every node's range (paddr). */
-function segmentsOf(m: Machine, ops: "vaddr" | "paddr"): HeatmapRows["segments"] {
+function segmentsOf(m: Machine, ops: OpsName): HeatmapRows["segments"] {
   if (ops === "paddr") return m.memory.nodes.map((n) => ({ name: `node${n.id}`, asid: -1, start: n.base * 4096, end: (n.base + n.frames) * 4096 }));
   return m.vmas
     .filter((v) => v.kind !== "text" && v.kind !== "stack")
@@ -115,7 +117,7 @@ export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
   const sched = new Scheduler();
   const m = new Machine(machineConfig(x.machine), sched, new RngRoot(x.seed), {
     flushTlbOnMkold: v.flushTlbOnMkold === true,
-    truth: { windowNs: 0, subWindowNs: x.sampleUs * 1000, frames: x.ops === "paddr" },
+    truth: { windowNs: 0, subWindowNs: x.sampleUs * 1000, frames: opsSet(x.ops).truthFrames },
   });
   const workload = resolveWorkload(x.workload);
   m.load(workload);
@@ -193,7 +195,7 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
 }
 
 /** One heatmap row: the truth of the window and DAMON's snapshot, as rates per address column. */
-function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[], samples: number, channel: TruthChannel | null, ops: "vaddr" | "paddr", targetPids: Array<number | null>): void {
+function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[], samples: number, channel: TruthChannel | null, ops: OpsName, targetPids: Array<number | null>): void {
   const segs = axis.segs;
   // segments are sorted by (asid, start)
   const findSeg = (asid: number, addr: number): number => {

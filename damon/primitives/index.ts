@@ -55,7 +55,7 @@ export function paramSpecs(name: PrimitiveName): Readonly<Record<string, ParamSp
   return primitiveDef(name).params;
 }
 
-/** "ns", "true on multi-node machines": how a parameter's default reads. */
+/** "1000 ns", "on when the machine has more than one node": how a parameter's default reads. */
 export function defaultText(p: ParamSpec): string {
   if (p.default === null) return p.defaultText ?? "-";
   return `${String(p.default)}${p.unit !== null && typeof p.default === "number" ? ` ${p.unit}` : ""}`;
@@ -80,7 +80,8 @@ export function primitivesHelp(only?: PrimitiveName): string {
     for (const [k, p] of Object.entries(params)) {
       const aliases = p.aliases && p.aliases.length > 0 ? ` (also ${p.aliases.map((a) => `${d.name}.${a}`).join(", ")})` : "";
       lines.push(`  ${d.name}.${k}=${p.type === "boolean" ? "true|false" : p.unit ?? "N"}${aliases}`);
-      lines.push(`      ${p.help}; default ${defaultText(p)} (${p.source})`);
+      lines.push(`      ${p.help}`);
+      lines.push(`      default ${defaultText(p)}: ${p.source}`);
     }
   }
   return lines.join("\n");

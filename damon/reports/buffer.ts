@@ -13,9 +13,6 @@
 import { SimError } from "../../sim/errors.ts";
 import { PRIMITIVES, primitiveId, type PrimitiveName } from "../primitives/index.ts";
 
-// the registry's names, for the callers that read them with the buffer's counters
-export { PRIMITIVES, primitiveId, type PrimitiveName };
-
 /** What a primitive hands to damon_report_access(). */
 export interface ReportInput {
   time: number;
