@@ -62,6 +62,8 @@ export interface ContextOptions {
   probes?: Probe[];
   /** The probe limit (DAMON_MAX_PROBES, 4 in the kernel). */
   maxProbes?: number;
+  /** kdamond_split_regions' statics, shared with the other contexts of the same kernel (default: this context's own). */
+  split?: SplitState;
 }
 
 export class DamonContext {
@@ -84,7 +86,8 @@ export class DamonContext {
   szLimit = 0;
   /** The aggr/sample ratio fixed when tuning starts (the kernel's aggr_samples). */
   aggrSamples = 0;
-  readonly split: SplitState = { lastNrRegions: 0, rotation: 0 };
+  /** The split pass's statics (last_nr_regions): the kernel's are shared by every context. */
+  readonly split: SplitState;
   /** CPU work (ns) accumulated by the current step, charged by the kdamond actor. */
   costNs = 0;
   /** Simulated time of the current step, ns (set by the driver). */
@@ -100,6 +103,7 @@ export class DamonContext {
   constructor(o: ContextOptions) {
     this.kernel = o.kernel ?? rulesOf(o.variant);
     this.variant = this.kernel.core;
+    this.split = o.split ?? { lastNrRegions: 0, rotation: 0 };
     this.attrs = this.validAttrs(cloneAttrs(o.attrs));
     this.ops = o.ops;
     this.rng = o.rng;

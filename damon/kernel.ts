@@ -25,6 +25,7 @@
 // primitives stay usable, and its "next" is the next rule set.
 
 import { InputError } from "../sim/errors.ts";
+import type { SplitState } from "./aggregate.ts";
 
 /** DAMON core semantics: mainline, or damon/next where they differ (damon.md: ML vs DN-b). */
 export type Variant = "mainline" | "next";
@@ -90,4 +91,20 @@ export function parseKernel(kernel: string | undefined, variant: string | undefi
   const rules = kernelRules(kernel);
   if (variant !== undefined && variant !== rules.core) throw new InputError(`--variant ${variant} contradicts --kernel ${kernel} (whose core semantics are ${rules.core}); give one of them`, { field });
   return rules;
+}
+
+const SPLIT_STATICS = new WeakMap<object, SplitState>();
+
+/**
+ * kdamond_split_regions' `static unsigned int last_nr_regions` (and damon/next's rotating split
+ * offset, also a function static): one per kernel, shared by every kdamond. The simulator's kernel
+ * is its machine, so every context created on `machine` gets the same state.
+ */
+export function kernelSplitState(machine: object): SplitState {
+  let s = SPLIT_STATICS.get(machine);
+  if (s === undefined) {
+    s = { lastNrRegions: 0, rotation: 0 };
+    SPLIT_STATICS.set(machine, s);
+  }
+  return s;
 }

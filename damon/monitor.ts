@@ -12,7 +12,7 @@ import type { Stats } from "../sim/stats.ts";
 import { defaultAttrs, type DamonAttrs } from "./attrs.ts";
 import type { Variant } from "./aggregate.ts";
 import { InputError } from "../sim/errors.ts";
-import type { KernelRules } from "./kernel.ts";
+import { kernelSplitState, type KernelRules } from "./kernel.ts";
 import { DamonContext } from "./context.ts";
 import type { DamonCosts } from "./costs.ts";
 import { Kdamond } from "./kdamond.ts";
@@ -118,6 +118,7 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
     rng: machine.rng.stream(o.rngName ?? "damon.kdamond0"),
     variant: o.variant ?? "mainline",
     ...(o.kernel ? { kernel: o.kernel } : {}),
+    split: kernelSplitState(machine),
     minRegionSz: o.minRegionSz ?? 4096,
     ...(o.costs ? { costs: o.costs } : {}),
     ...(o.probes ? { probes: o.probes } : {}),

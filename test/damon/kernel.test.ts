@@ -2,7 +2,7 @@
 // the kernel source it comes from. Expectations are worked out by hand from those sources.
 
 import { describe, expect, it } from "vitest";
-import { mergeRegions, updateAccessRate } from "../../damon/aggregate.ts";
+import { mergeRegions, splitRegions, updateAccessRate } from "../../damon/aggregate.ts";
 import { defaultAttrs, nrSamplesPerAggr, type DamonAttrs } from "../../damon/attrs.ts";
 import { DamonContext } from "../../damon/context.ts";
 import { KERNEL_VERSIONS, kernelRules, parseKernel, variantRules } from "../../damon/kernel.ts";
@@ -206,5 +206,30 @@ describe("aggr_samples and next_aggregation_sis around intervals tuning", () => 
     expect(ctx.nextOpsUpdateSis).toBe(200);
     for (let i = 1; i <= 4; i++) ctx.step(i * 5_000_000);
     expect([ctx.attrs.sampleUs, ctx.nextOpsUpdateSis]).toEqual([5000, 200]);
+  });
+});
+
+describe("last_nr_regions is the kernel's, not the context's", () => {
+  // core.c kdamond_split_regions(): `static unsigned int last_nr_regions`, one for every kdamond of
+  // the kernel; 3 pieces instead of 2 when the current count equals it (and is below max / 3).
+  it("contexts on one machine share it; machines do not", () => {
+    const a = makeMachine("tiny", { truth: false }, 1).m;
+    const b = makeMachine("tiny", { truth: false }, 1).m;
+    const one = createMonitor(a, { ops: "paddr" }), two = createMonitor(a, { ops: "paddr", rngName: "damon.kdamond1" });
+    const other = createMonitor(b, { ops: "paddr" });
+    expect(one.ctx.split).toBe(two.ctx.split);
+    expect(other.ctx.split).not.toBe(one.ctx.split);
+  });
+
+  it("so a second context with the same region count splits in three", () => {
+    const split = { lastNrRegions: 0, rotation: 0 };
+    const first = new Target(0, null), second = new Target(0, null);
+    first.regions = [new Region(0, 1000)];
+    second.regions = [new Region(0, 1000)];
+    // damon_rand(1, 10) always 5: each round cuts the left piece in half
+    splitRegions([first], attrs(), 1, () => 5, split); // 1 region, last 0: 2 pieces; last = 1
+    expect(first.regions.map((r) => r.size)).toEqual([500, 500]);
+    splitRegions([second], attrs(), 1, () => 5, split); // 1 region == last: 3 pieces
+    expect(second.regions.map((r) => r.size)).toEqual([250, 250, 500]);
   });
 });
