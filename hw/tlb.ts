@@ -38,8 +38,10 @@ export class Tlb {
   /** After a successful lookup(): the entry's PTE slot and dirty flag. */
   pte = -1;
   entryDirty = false;
-  /** A key known to be absent: the last one lookup() missed, until it is inserted. */
+  /** A key known to be absent: the last one lookup() missed, until it is inserted; its set and fingerprint. */
   private absentKey = -1;
+  private absentSet = 0;
+  private absentFp = 0;
 
   constructor(cfg: TlbConfig, readonly name = "tlb") {
     this.assoc = cfg.assoc;
@@ -59,10 +61,13 @@ export class Tlb {
   lookup(key: number): boolean {
     const set = this.setOf(key);
     const ws = this.ways;
-    const w = ws.lruLookup(set, key, fingerprint(key));
+    const fp = fingerprint(key);
+    const w = ws.lruLookup(set, key, fp);
     if (w < 0) {
       this.misses++;
       this.absentKey = key;
+      this.absentSet = set;
+      this.absentFp = fp;
       return false;
     }
     this.pte = ws.extraWord(set, w, 0);
@@ -73,14 +78,16 @@ export class Tlb {
 
   /** Inserts a translation as the most recently used, evicting the least recently used entry of its set. */
   insert(key: number, pte: number, dirty: boolean): void {
-    const set = this.setOf(key);
-    const fp = fingerprint(key);
     // an existing entry for the key (possible after a shootdown race in callers) is replaced;
     // a key that lookup() just missed cannot be there (nothing but insert adds keys)
-    let present = -1;
-    if (key === this.absentKey) this.absentKey = -1;
-    else present = this.ways.find(set, key, fp);
-    this.ways.lruInsert(set, key, fp, dirty, pte, present);
+    if (key === this.absentKey) {
+      this.absentKey = -1;
+      this.ways.lruInsert(this.absentSet, key, this.absentFp, dirty, pte, -1);
+      return;
+    }
+    const set = this.setOf(key);
+    const fp = fingerprint(key);
+    this.ways.lruInsert(set, key, fp, dirty, pte, this.ways.find(set, key, fp));
   }
 
   /** Marks key's entry dirty if it is the most recently used of its set (called right after a hit or insert). */
