@@ -92,6 +92,8 @@ export class DamonContext {
   costNs = 0;
   /** Simulated time of the current step, ns (set by the driver). */
   now = 0;
+  /** Simulated time the context started (kdamond_fn began), ns. */
+  startedAt = 0;
   private lastAggregationNs = 0;
   private readonly aggregationListeners: AggregationListener[] = [];
   private readonly sampleListeners: Array<(ctx: DamonContext) => void> = [];
@@ -177,6 +179,7 @@ export class DamonContext {
   /** kdamond_init_ctx, ops.init and the initial size limit (or damon_apply_min_nr_regions in damon/next). */
   start(now: number): void {
     this.now = now;
+    this.startedAt = now;
     this.lastAggregationNs = now;
     const a = this.attrs;
     this.passed = 0;

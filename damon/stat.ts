@@ -1,19 +1,27 @@
 // DAMON_STAT (mm/damon/stat.c, damon.md section 5): a module that monitors physical memory on its
-// own (paddr, the biggest System RAM range, 10..1000 regions) with self-tuned intervals (goal:
+// own (paddr, the biggest System RAM resource, 10..1000 regions) with self-tuned intervals (goal:
 // 4 % of possible access events, tuned every 3 aggregations, sample interval 5 ms .. 10 s), and
-// publishes two read-only parameters, refreshed at most every 5 s from a damon_call that runs on
-// every kdamond loop iteration (so it can read a partly counted aggregation window):
+// publishes two read-only parameters, refreshed from a damon_call that runs on every kdamond loop
+// iteration (so it can read a partly counted aggregation window) but returns at once unless
+// jiffies is past the last refresh's jiffies + msecs_to_jiffies(5000) (time_before_eq); the first
+// stamp is the jiffies when the module started its kdamond (damon_stat_start):
 //   estimated_memory_bandwidth  sum(region size x nr_accesses) x 1e6 / aggr_interval_us (bytes/s)
 //   memory_idle_ms_percentiles  101 values: regions sorted by idle time (age+1 aggregations for
 //                               unaccessed regions, -(age+1) for accessed ones), walked accumulating
 //                               bytes; each percentile gets the value of the region that reaches it,
 //                               in ms.
+// The biggest System RAM resource (damon_set_region_biggest_system_ram_default, walk_system_ram:
+// the first of equally large ones wins) is modelled from the machine's nodes: boot DRAM is one
+// resource per run of physically contiguous DRAM nodes (e820 ranges do not stop at node
+// boundaries), and each CXL node is a resource of its own (dax/kmem's "System RAM (kmem)").
 
 import type { Machine } from "../hw/machine.ts";
 import { SEC } from "../sim/time.ts";
 import { defaultAttrs, type DamonAttrs } from "./attrs.ts";
 import type { DamonContext } from "./context.ts";
+import { kernelRules, type KernelRules } from "./kernel.ts";
 import { createMonitor, type Monitor } from "./monitor.ts";
+import { InputError } from "../sim/errors.ts";
 import { Region } from "./region.ts";
 
 export const DAMON_STAT_REFRESH_NS = 5 * SEC;
@@ -73,17 +81,47 @@ export interface DamonStat {
   values: DamonStatValues;
 }
 
+/** msecs_to_jiffies() for whole milliseconds (rounded up, as the kernel's is for HZ not dividing 1000). */
+export function msecsToJiffies(ms: number, hz: number): number {
+  return Math.ceil((ms * hz) / 1000);
+}
+
+/** damon_stat_damon_call_fn's gate: refresh only when jiffies is past last + 5 s of jiffies. */
+export function statRefreshDue(jiffies: number, lastRefreshJiffies: number, hz: number): boolean {
+  return jiffies > lastRefreshJiffies + msecsToJiffies(5000, hz);
+}
+
+/** The System RAM resources the kernel would list, from the machine's nodes (see the header). */
+export function systemRamResources(machine: Machine): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number; kind: string }> = [];
+  for (const n of machine.memory.nodes) {
+    const start = n.base * 4096, end = (n.base + n.frames) * 4096;
+    const last = out[out.length - 1];
+    if (last && n.cfg.kind === "dram" && last.kind === "dram" && last.end === start) last.end = end;
+    else out.push({ start, end, kind: n.cfg.kind });
+  }
+  return out.map(({ start, end }) => ({ start, end }));
+}
+
+/** damon_find_biggest_system_ram: the largest resource, the first one on a tie. */
+export function biggestSystemRam(machine: Machine): { start: number; end: number } {
+  let best = { start: 0, end: 0 };
+  for (const r of systemRamResources(machine)) if (best.end - best.start < r.end - r.start) best = r;
+  return best;
+}
+
 /**
- * Creates DAMON_STAT's context on a machine (its kdamond is not started). `region`: the "biggest"
- * System RAM range (mainline stat.c), or "all" physical memory. The last-refresh time starts at 0,
- * like the module's jiffies stamp, so the first values appear 5 s into the run.
+ * Creates DAMON_STAT's context on a machine (its kdamond is not started). `region`: the biggest
+ * System RAM resource (stat.c), or "all" physical memory. The last-refresh stamp is the jiffies at
+ * which the kdamond starts, so the first values appear just over 5 s later. `kernel`: DAMON_STAT
+ * exists from v6.17 (default: mainline's rules).
  */
-export function createDamonStat(machine: Machine, region: "biggest" | "all" = "biggest", cpu?: number): DamonStat {
-  const monitor = createMonitor(machine, { ops: "paddr", attrs: damonStatAttrs(), rngName: "damon.stat", ...(cpu !== undefined ? { cpu } : {}) });
+export function createDamonStat(machine: Machine, region: "biggest" | "all" = "biggest", cpu?: number, kernel: KernelRules = kernelRules("mainline"), hz = 250): DamonStat {
+  if (!kernel.damonStat) throw new InputError(`DAMON_STAT (mm/damon/stat.c) is not in kernel ${kernel.name}: it arrived in v6.17`, { field: "kernel" });
+  const monitor = createMonitor(machine, { ops: "paddr", attrs: damonStatAttrs(), rngName: "damon.stat", kernel, variant: kernel.core, ...(cpu !== undefined ? { cpu } : {}) });
   if (region === "biggest") {
-    let best = machine.memory.nodes[0]!;
-    for (const n of machine.memory.nodes) if (n.frames > best.frames) best = n;
-    monitor.ctx.targets[0]!.regions = [new Region(best.base * 4096, (best.base + best.frames) * 4096)];
+    const r = biggestSystemRam(machine);
+    monitor.ctx.targets[0]!.regions = [new Region(r.start, r.end)];
   }
   const values: DamonStatValues = {
     estimatedMemoryBandwidth: 0,
@@ -94,8 +132,14 @@ export function createDamonStat(machine: Machine, region: "biggest" | "all" = "b
     windowFraction: 0,
     refreshes: 0,
   };
+  const jiffyNs = 1e9 / hz;
+  let lastRefreshJiffies: number | null = null;
   monitor.ctx.onCall((ctx: DamonContext) => {
-    if (ctx.now < values.refreshedAt + DAMON_STAT_REFRESH_NS) return;
+    // damon_stat_start() stamps the jiffies right after damon_start()
+    lastRefreshJiffies ??= Math.floor(ctx.startedAt / jiffyNs);
+    const jiffies = Math.floor(ctx.now / jiffyNs);
+    if (!statRefreshDue(jiffies, lastRefreshJiffies, hz)) return;
+    lastRefreshJiffies = jiffies;
     const regions = ctx.targets.flatMap((x) => x.regions);
     values.estimatedMemoryBandwidth = estimatedMemoryBandwidth(regions, ctx.attrs.aggrUs);
     values.memoryIdleMsPercentiles = idleMsPercentiles(regions, ctx.attrs.aggrUs);

@@ -5,7 +5,8 @@
 
 import { intOpt, stringOpt, type CommandSpec } from "../args.ts";
 import type { Command } from "../command.ts";
-import { machineConfig } from "../run-setup.ts";
+import { kernelFromArgs, machineConfig } from "../run-setup.ts";
+import { KERNEL_VERSIONS } from "../../damon/kernel.ts";
 import { UsageError } from "../../sim/errors.ts";
 import { RngRoot } from "../../sim/rng.ts";
 import { Scheduler } from "../../sim/scheduler.ts";
@@ -24,7 +25,8 @@ const spec: CommandSpec = {
     machine: { type: "string", value: "PRESET|FILE", description: "machine preset or JSON file", default: "2s-ddr5" },
     duration: { type: "string", value: "T", description: "simulated time limit (also ends when the workload does)", default: "30s" },
     seed: { type: "string", value: "N", description: "root random seed", default: "1" },
-    region: { type: "string", value: "biggest|all", description: "monitored range: the biggest System RAM range (mainline) or all memory", default: "biggest" },
+    region: { type: "string", value: "biggest|all", description: "monitored range: the biggest System RAM resource (stat.c) or all memory", default: "biggest" },
+    kernel: { type: "string", value: "VERSION", description: `DAMON as kernel VERSION does it: ${KERNEL_VERSIONS.join(", ")} (DAMON_STAT needs v6.17 or later)`, default: "mainline" },
     json: { type: "boolean", description: "print JSON" },
   },
   details: "DAMON_STAT publishes its values every 5 s, so runs shorter than that print zeros.",
@@ -41,7 +43,7 @@ export const command: Command = {
     const machine = new Machine(machineConfig(stringOpt(args, "machine") ?? "2s-ddr5"), sched, new RngRoot(seed), { truth: false });
     const workload = resolveWorkload(args.positionals[0]!);
     machine.load(workload);
-    const stat = createDamonStat(machine, region);
+    const stat = createDamonStat(machine, region, undefined, kernelFromArgs(spec, args));
     machine.onAllThreadsDone(() => sched.stop());
     stat.monitor.kdamond.start();
     while (sched.now < durationNs && !machine.finished) {
@@ -65,6 +67,7 @@ export const command: Command = {
       estimate_over_truth: trueBw > 0 ? v.estimatedMemoryBandwidth / trueBw : null,
       workload: workload.name,
       machine: machine.config.name,
+      kernel: stat.monitor.ctx.kernel.name,
       seed,
     };
     if (args.values.json === true) {

@@ -14,7 +14,8 @@ import type { AccessBatch } from "../../hw/batch.ts";
 import type { ThreadProgram } from "../../hw/program.ts";
 import { createMonitor, type OpsName } from "../../damon/monitor.ts";
 import { threeRegions } from "../../damon/vaddr.ts";
-import { MiB } from "../../sim/index.ts";
+import { MiB, SEC } from "../../sim/index.ts";
+import { biggestSystemRam, createDamonStat, msecsToJiffies, statRefreshDue, systemRamResources } from "../../damon/stat.ts";
 import { makeMachine } from "../hw/helpers.ts";
 
 const attrs = (o: Partial<DamonAttrs> = {}): DamonAttrs => ({ ...defaultAttrs(), ...o });
@@ -231,5 +232,50 @@ describe("last_nr_regions is the kernel's, not the context's", () => {
     expect(first.regions.map((r) => r.size)).toEqual([500, 500]);
     splitRegions([second], attrs(), 1, () => 5, split); // 1 region == last: 3 pieces
     expect(second.regions.map((r) => r.size)).toEqual([250, 250, 500]);
+  });
+});
+
+describe("DAMON_STAT as stat.c does it", () => {
+  // stat.c damon_stat_damon_call_fn(): returns unless !time_before_eq(jiffies,
+  // damon_stat_last_refresh_jiffies + msecs_to_jiffies(5 * MSEC_PER_SEC)), i.e. it refreshes only
+  // once jiffies is strictly past the stamp + 5 s; at HZ 250 a jiffy is 4 ms and 5 s is 1250.
+  it("refreshes one jiffy after the 5 s, not at it", () => {
+    expect(msecsToJiffies(5000, 250)).toBe(1250);
+    expect(msecsToJiffies(5000, 300)).toBe(1500);
+    expect(statRefreshDue(1250, 0, 250)).toBe(false);
+    expect(statRefreshDue(1251, 0, 250)).toBe(true);
+  });
+
+  // damon_stat_start() stamps damon_stat_last_refresh_jiffies = jiffies right after damon_start(),
+  // so a module enabled at 1 s publishes nothing before jiffies 250 + 1250 + 1 = 1501 (6.004 s).
+  it("counts its first 5 s from when it started", () => {
+    const { m, sched } = makeMachine("tiny", { truth: false }, 1);
+    m.load({ name: "idle", layout: { processes: [buildProcess({ heap: [{ name: "h", size: 2 * MiB }], threads: [{ tid: 1, cpus: [0] }] }).process] }, start: () => ({ kind: "threads", threads: [{ tid: 1, next: (out: AccessBatch) => (out.clear(), 0) }] }) });
+    const stat = createDamonStat(m, "all");
+    sched.run(SEC);
+    stat.monitor.kdamond.start();
+    sched.run(6 * SEC);
+    expect(stat.values.refreshes).toBe(0);
+    sched.run(8 * SEC);
+    expect(stat.values.refreshes).toBe(1);
+    expect(Math.floor(stat.values.refreshedAt / 4_000_000)).toBeGreaterThan(1500);
+  });
+
+  // core.c damon_set_region_biggest_system_ram_default() -> damon_find_biggest_system_ram():
+  // walk_system_ram() keeps the strictly larger resource, so the first of equal ones wins. The
+  // resources are System RAM ranges, not nodes: two sockets' contiguous DRAM is one.
+  it("monitors the biggest System RAM resource, not the biggest node", () => {
+    const GiB = 1024 * MiB;
+    const two = makeMachine("2s-ddr5", { truth: false }, 1).m; // 2 x 64 GiB DRAM, contiguous
+    expect(biggestSystemRam(two)).toEqual({ start: 0, end: 128 * GiB });
+    const cxl = makeMachine("cxl-tier", { truth: false }, 1).m; // 32 GiB DRAM, then 128 GiB CXL (kmem)
+    expect(systemRamResources(cxl)).toEqual([{ start: 0, end: 32 * GiB }, { start: 32 * GiB, end: 160 * GiB }]);
+    expect(biggestSystemRam(cxl)).toEqual({ start: 32 * GiB, end: 160 * GiB });
+    expect(createDamonStat(two).monitor.ctx.regionsOf(0).map((r) => [r.start, r.end])).toEqual([[0, 128 * GiB]]);
+  });
+
+  it("exists from v6.17 only", () => {
+    const { m } = makeMachine("tiny", { truth: false }, 1);
+    expect(() => createDamonStat(m, "all", undefined, kernelRules("v6.12"))).toThrow(/DAMON_STAT .* not in kernel v6.12/);
   });
 });
