@@ -2,6 +2,11 @@
 // the kernel source it comes from. Expectations are worked out by hand from those sources.
 
 import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readRecordFile } from "../../damon/record.ts";
+import { runCli } from "../cli/helpers.ts";
 import { mergeRegions, splitRegions, updateAccessRate } from "../../damon/aggregate.ts";
 import { defaultAttrs, nrSamplesPerAggr, type DamonAttrs } from "../../damon/attrs.ts";
 import { DamonContext } from "../../damon/context.ts";
@@ -278,4 +283,27 @@ describe("DAMON_STAT as stat.c does it", () => {
     const { m } = makeMachine("tiny", { truth: false }, 1);
     expect(() => createDamonStat(m, "all", undefined, kernelRules("v6.12"))).toThrow(/DAMON_STAT .* not in kernel v6.12/);
   });
+});
+
+describe("damon-sim run --kernel", () => {
+  it("records the version, and refuses what the version lacks (exit 2)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "damon-sim-kernel-"));
+    const out = join(dir, "out");
+    const base = ["run", "seq", "--machine", "tiny", "--duration", "50ms", "--sample", "1ms", "--aggr", "10ms", "-q"];
+    const ok = runCli([...base, "--kernel", "v6.18", "-o", out]);
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).damon).toMatchObject({ kernel: "v6.18", variant: "mainline" });
+    expect(readRecordFile(join(out, "damon.data"))[0]!.kernel).toBe("v6.18");
+    expect(runCli(["report", "wss", out]).stderr).toBe("report: record made by damon-sim with kernel v6.18\n");
+    const old = runCli([...base, "--kernel", "v6.12", "--intervals-goal", "4%,3,1ms,10ms", "-o", out]);
+    expect(old.status).toBe(2);
+    expect(old.stderr).toMatch(/intervals auto-tuning .* not in kernel v6.12/);
+    const push = runCli([...base, "--kernel", "mainline", "--primitives", "fault", "-o", out]);
+    expect(push.status).toBe(2);
+    expect(push.stderr).toMatch(/fault needs damon_report_access\(\), which kernel mainline lacks/);
+    const bad = runCli([...base, "--kernel", "v5.4", "-o", out]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown kernel 'v5.4'/);
+  }, 60_000);
 });
