@@ -32,6 +32,8 @@ export const COMMANDS: Record<string, Entry> = {
   stat: { summary: "run a workload under DAMON_STAT and print its bandwidth estimate and idle percentiles", load: async () => (await import("./commands/stat.ts")).command },
   compare: { summary: "compare access check primitives: accuracy vs ground truth and overhead, with a report", load: async () => (await import("./commands/compare.ts")).command },
   check: { summary: "run regression cases over recorded traces and report what moved (--bless to accept)", load: async () => (await import("./commands/check.ts")).command },
+  study: { summary: "plan or run a multi-axis study of content-addressed jobs, locally or on a BullMQ worker fleet", load: async () => (await import("./commands/study.ts")).command },
+  worker: { summary: "serve a study's BullMQ queue (damon-sim study run --backend bullmq) on this machine", load: async () => (await import("./commands/worker.ts")).command },
   // @commands-end (add new subcommands just above this line)
 };
 

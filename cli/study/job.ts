@@ -1,0 +1,167 @@
+// A study job: one simulation (a workload on a machine with one seed, DAMON attributes and a set
+// of primitives with their parameters, or unmonitored), as plain data. Its key is the SHA-256 of
+// the canonical JSON of {spec, simulator, inputs}: the spec with sorted keys, the simulator's
+// version (package.json) and the digest of the source that decides results (sim/, hw/, damon/,
+// workloads/, cli/experiment/, cli/run-setup.ts, cli/metrics.ts and this file), and the digests of
+// its input files (a trace, a masim config, a workload spec, a machine JSON). Input files are
+// named in the spec by digest ("input:<sha256>.<ext>") and read from the result store's inputs/
+// folder, so a job's result never depends on where a file was on the machine that planned it.
+// runJob() executes a job through the single-run machinery (experimentFromJson + runVariant).
+
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SimError } from "../../sim/errors.ts";
+import { BASELINE, experimentFromJson } from "../experiment/spec.ts";
+import { runVariant } from "../experiment/variant.ts";
+
+export interface JobSpec {
+  /** A built-in or shipped workload name, or "input:<sha256><ext>" for a file. */
+  workload: string;
+  /** A machine preset name, or "input:<sha256>.json". */
+  machine: string;
+  seed: number;
+  ops: string;
+  durationNs: number;
+  sampleUs: number;
+  aggrUs: number;
+  opsUpdateUs: number;
+  minNrRegions: number;
+  maxNrRegions: number;
+  theta: number;
+  warmupWindows: number;
+  monitor: boolean;
+  primitives: string[];
+  /** "prim.key" -> value. */
+  params: Record<string, number | boolean>;
+}
+
+/** What a finished job stores: deterministic figures only (host time is kept beside it). */
+export interface JobResult {
+  finished: boolean;
+  simulatedNs: number;
+  finishNs: number | null;
+  accesses: number;
+  overheadPercent: number;
+  totalCpuNs: number;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  rateError: number | null;
+  spearman: number | null;
+  wssError: number | null;
+  windows: number;
+  reportsAccepted: number | null;
+  reportsDropped: number | null;
+}
+
+/** JSON with object keys sorted at every level: the same data always gives the same bytes. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
+}
+
+export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
+
+export function fileDigest(path: string): string {
+  return sha256(readFileSync(path));
+}
+
+const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+/** What decides a job's result, relative to the repository root. */
+const SOURCE = ["sim", "hw", "damon", "workloads", "cli/experiment", "cli/run-setup.ts", "cli/metrics.ts", "cli/study/job.ts"];
+
+let simulatorCache: { version: string; source: string } | null = null;
+
+/** The simulator's version and the digest of the source files that decide results. */
+export function simulatorId(): { version: string; source: string } {
+  if (simulatorCache) return simulatorCache;
+  const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const files: string[] = [];
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort()) if (e !== "node_modules" && !e.startsWith(".")) walk(join(p, e));
+    } else if (st.isFile() && !p.includes(".damon-sim-")) files.push(p);
+  };
+  for (const s of SOURCE) walk(join(ROOT, s));
+  const h = createHash("sha256");
+  for (const f of files) h.update(`${relative(ROOT, f)}\0`).update(readFileSync(f)).update("\0");
+  simulatorCache = { version, source: h.digest("hex") };
+  return simulatorCache;
+}
+
+const INPUT = /^input:([0-9a-f]{64})(\.[A-Za-z0-9]+)?$/;
+
+/** The digests of a spec's input files (null for names). */
+export function inputDigests(spec: JobSpec): { workload: string | null; machine: string | null } {
+  return { workload: INPUT.exec(spec.workload)?.[1] ?? null, machine: INPUT.exec(spec.machine)?.[1] ?? null };
+}
+
+/** The job's key: SHA-256 of everything that decides its result. */
+export function jobKey(spec: JobSpec): string {
+  return sha256(canonicalJson({ spec, simulator: simulatorId(), inputs: inputDigests(spec) }));
+}
+
+/** Where an "input:" reference lives in a store's inputs folder; names pass through. */
+export function inputPath(ref: string, inputsDir: string): string {
+  const m = INPUT.exec(ref);
+  return m ? join(inputsDir, `${m[1]}${m[2] ?? ""}`) : ref;
+}
+
+/** The experiment JSON of one job (one variant), for experimentFromJson. */
+export function experimentJson(spec: JobSpec, inputsDir: string): Record<string, unknown> {
+  return {
+    name: "study-job",
+    workload: inputPath(spec.workload, inputsDir),
+    machine: inputPath(spec.machine, inputsDir),
+    ops: spec.ops,
+    duration: `${spec.durationNs}ns`,
+    seed: spec.seed,
+    attrs: { sample: `${spec.sampleUs}us`, aggr: `${spec.aggrUs}us`, update: `${spec.opsUpdateUs}us`, minRegions: spec.minNrRegions, maxRegions: spec.maxNrRegions },
+    theta: spec.theta,
+    warmup: spec.warmupWindows,
+    variants: [{ name: "job", primitives: spec.monitor ? spec.primitives : ["pte"], params: spec.monitor ? spec.params : {} }],
+  };
+}
+
+/** Test hook: a job whose workload is this name throws (to test retries and failure reports). */
+export const FAILING_WORKLOAD = "study-test-fail";
+
+/** Runs one job with the existing single-run machinery and keeps its deterministic figures. */
+export function runJob(spec: JobSpec, inputsDir: string): { result: JobResult; wallSeconds: number } {
+  if (spec.workload === FAILING_WORKLOAD && process.env.DAMON_SIM_STUDY_TEST === "1") throw new SimError(`job failed on purpose (workload '${FAILING_WORKLOAD}')`);
+  if (spec.workload.startsWith("study-test-sleep-") && process.env.DAMON_SIM_STUDY_TEST === "1") {
+    // test hook: hold the job long enough for a worker to be killed mid-job
+    const ms = Number(spec.workload.slice("study-test-sleep-".length));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    spec = { ...spec, workload: "stairs" };
+  }
+  const x = experimentFromJson(experimentJson(spec, inputsDir), `job ${spec.workload}`);
+  const v = spec.monitor ? x.variants[0]! : BASELINE;
+  const r = runVariant(x, v);
+  const acc = r.accuracy;
+  return {
+    wallSeconds: r.wallSeconds,
+    result: {
+      finished: r.finished,
+      simulatedNs: r.simulatedNs,
+      finishNs: r.finishNs,
+      accesses: r.accesses,
+      overheadPercent: r.overheadPercent,
+      totalCpuNs: r.totalCpuNs,
+      precision: acc?.precision ?? null,
+      recall: acc?.recall ?? null,
+      f1: acc?.f1 ?? null,
+      rateError: acc?.rateError ?? null,
+      spearman: acc?.spearman ?? null,
+      wssError: acc?.wssError ?? null,
+      windows: acc?.windows ?? 0,
+      reportsAccepted: r.reports ? r.reports.accepted : null,
+      reportsDropped: r.reports ? Object.values(r.reports.dropped).reduce((a, n) => a + n, 0) : null,
+    },
+  };
+}

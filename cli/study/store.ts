@@ -1,0 +1,59 @@
+// The result store: a folder (local, or on a filesystem every worker mounts) holding each finished
+// job's result under its key, results/<k0k1>/<key>.json (the spec, the simulator id and the
+// result; written atomically, so a killed writer leaves no half file), its host time beside it
+// (<key>.timing.json, never part of a table), and the study's input files by digest
+// (inputs/<sha256><ext>), which is how inputs travel to workers.
+
+import { existsSync, readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { ensureOutputDir, writeFileAtomic } from "../atomic-write.ts";
+import { canonicalJson, fileDigest, simulatorId, type JobResult, type JobSpec } from "./job.ts";
+
+export interface StoredResult {
+  key: string;
+  spec: JobSpec;
+  simulator: { version: string; source: string };
+  result: JobResult;
+}
+
+export class ResultStore {
+  readonly inputsDir: string;
+  constructor(readonly dir: string) {
+    this.inputsDir = join(dir, "inputs");
+  }
+  private path(key: string): string {
+    return join(this.dir, "results", key.slice(0, 2), `${key}.json`);
+  }
+  has(key: string): boolean {
+    return existsSync(this.path(key));
+  }
+  get(key: string): StoredResult | null {
+    const p = this.path(key);
+    if (!existsSync(p)) return null;
+    return JSON.parse(readFileSync(p, "utf8")) as StoredResult;
+  }
+  put(key: string, spec: JobSpec, result: JobResult, wallSeconds: number): void {
+    const p = this.path(key);
+    ensureOutputDir(join(this.dir, "results", key.slice(0, 2)));
+    writeFileAtomic(p.replace(/\.json$/, ".timing.json"), `${JSON.stringify({ wallSeconds })}\n`);
+    writeFileAtomic(p, `${canonicalJson({ key, spec, simulator: simulatorId(), result })}\n`);
+  }
+  /** Host seconds the job took when it ran (null if unknown). */
+  wallSeconds(key: string): number | null {
+    const p = this.path(key).replace(/\.json$/, ".timing.json");
+    if (!existsSync(p)) return null;
+    return (JSON.parse(readFileSync(p, "utf8")) as { wallSeconds: number }).wallSeconds;
+  }
+  /** Copies an input file into the store (once) and returns its "input:" reference. */
+  addInput(path: string): string {
+    const digest = fileDigest(path);
+    const ext = extname(path).toLowerCase();
+    const ref = `input:${digest}${ext}`;
+    const dest = join(this.inputsDir, `${digest}${ext}`);
+    if (!existsSync(dest)) {
+      ensureOutputDir(this.inputsDir);
+      writeFileAtomic(dest, readFileSync(path));
+    }
+    return ref;
+  }
+}

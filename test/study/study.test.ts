@@ -1,0 +1,108 @@
+// Studies on the local backend: file validation with file:line:column, planning (job count, cache),
+// content-addressed reuse (one changed axis value reruns only its cells), tables independent of
+// the worker count, and the summary's t-based confidence interval.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../cli/helpers.ts";
+import { canonicalJson, jobKey, type JobSpec } from "../../cli/study/job.ts";
+import { meanCi, t975 } from "../../cli/study/tables.ts";
+import { valueOffsets } from "../../cli/study/json-locate.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "damon-sim-study-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function study(name: string, axes: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  const p = join(dir, `${name}.json`);
+  writeFileSync(p, JSON.stringify({ name, workload: "stairs", machine: "tiny", duration: "10ms", attrs: { sample: "1ms", aggr: "5ms" }, warmup: 0, axes, ...extra }, null, 2));
+  return p;
+}
+
+const files = ["results.csv", "results.json", "summary.csv", "summary.json", "report.html"];
+
+describe("study files", () => {
+  it("names file:line:column and the field of a bad value, exit 2", () => {
+    const p = join(dir, "bad.json");
+    writeFileSync(p, '{\n  "machine": "tiny",\n  "axes": {\n    "seed": [1, "two"]\n  }\n}\n');
+    const r = runCli(["study", "plan", p, "-o", join(dir, "bad-out")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${p}:4:17`);
+    expect(r.stderr).toContain("axes.seed[1]");
+  });
+  it("refuses unknown axes with the nearest name, bad parameters and syntax errors", () => {
+    const p = study("typo", { primitives: ["ibs"], "ibs.perod": [1024] });
+    const r = runCli(["study", "plan", p, "-o", join(dir, "typo-out")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/typo\.json:\d+:\d+.*axes\.ibs\.perod/);
+    const q = study("nomatch", { primitives: ["pte"], "ibs.period": [1024] });
+    expect(runCli(["study", "plan", q, "-o", join(dir, "x")]).stderr).toContain("no primitives value of this study includes 'ibs'");
+    const s = join(dir, "syntax.json");
+    writeFileSync(s, '{ "axes": { "seed": [1, 2,] } }');
+    const t = runCli(["study", "plan", s, "-o", join(dir, "x")]);
+    expect(t.status).toBe(2);
+    expect(t.stderr).toContain(`${s}:1:`);
+  });
+  it("locates values by field", () => {
+    const text = '{"a": [1, {"b": true}], "c.d": "x"}';
+    const o = valueOffsets(text);
+    expect(text.slice(o.get("a[1].b")!, o.get("a[1].b")! + 4)).toBe("true");
+    expect(text[o.get("c.d")!]).toBe('"');
+  });
+});
+
+describe("job keys", () => {
+  const base: JobSpec = { workload: "stairs", machine: "tiny", seed: 1, ops: "vaddr", durationNs: 1e7, sampleUs: 1000, aggrUs: 5000, opsUpdateUs: 1e6, minNrRegions: 10, maxNrRegions: 1000, theta: 0.5, warmupWindows: 0, monitor: true, primitives: ["ibs"], params: { "ibs.period": 1024 } };
+  it("depend on every field and not on key order", () => {
+    expect(jobKey(base)).toMatch(/^[0-9a-f]{64}$/);
+    expect(jobKey({ ...base, seed: 2 })).not.toBe(jobKey(base));
+    expect(jobKey({ ...base, params: { "ibs.period": 4096 } })).not.toBe(jobKey(base));
+    const reordered = JSON.parse(canonicalJson(base)) as JobSpec;
+    expect(jobKey(Object.fromEntries(Object.entries(reordered).reverse()) as unknown as JobSpec)).toBe(jobKey(base));
+  });
+});
+
+describe("confidence intervals", () => {
+  it("use Student's t", () => {
+    expect(t975(1)).toBeCloseTo(12.706, 3);
+    expect(t975(60)).toBeCloseTo(2.0003, 3);
+    const s = meanCi([1, 2, 3]);
+    expect(s.mean).toBe(2);
+    expect(s.ci95).toBeCloseTo(4.303 / Math.sqrt(3), 6);
+    expect(meanCi([5]).ci95).toBeNull();
+  });
+});
+
+describe("study run (local)", () => {
+  const axes = { primitives: ["pte", "ibs"], "ibs.period": [1024, 4096], seed: [1, 2] };
+  it("plans, runs, caches, and gives the same tables with 1 or 2 workers", () => {
+    const p = study("local", axes);
+    const out1 = join(dir, "out1"), out2 = join(dir, "out2");
+    const plan = runCli(["study", "plan", p, "-o", out1]);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("8 jobs (6 runs, 2 baselines)");
+    expect(plan.stdout).toContain("cached: 0 of 8");
+    const a = runCli(["study", "run", p, "-o", out1, "-j", "1", "-q"]);
+    expect(a.status, a.stderr).toBe(0);
+    const b = runCli(["study", "run", p, "-o", out2, "-j", "2", "-q"]);
+    expect(b.status, b.stderr).toBe(0);
+    for (const f of files) expect(readFileSync(join(out2, f), "utf8"), f).toBe(readFileSync(join(out1, f), "utf8"));
+    const rows = JSON.parse(readFileSync(join(out1, "results.json"), "utf8")) as Array<Record<string, unknown>>;
+    expect(rows).toHaveLength(8);
+    expect(rows.filter((r) => r.role === "baseline")).toHaveLength(2);
+    expect(rows.filter((r) => r.primitives === "pte").every((r) => r["ibs.period"] === null)).toBe(true);
+    expect(readFileSync(join(out1, "results.csv"), "utf8").split("\n")[0]).toContain("ibs.period");
+    const summary = JSON.parse(readFileSync(join(out1, "summary.json"), "utf8")) as Array<Record<string, unknown>>;
+    expect(summary.find((r) => r.primitives === "ibs" && r["ibs.period"] === 1024 && r.metric === "f1")?.n).toBe(2);
+    expect(readFileSync(join(out1, "report.html"), "utf8").match(/<svg /g)?.length).toBe(2);
+    expect(runCli(["study", "plan", p, "-o", out1]).stdout).toContain("cached: 8 of 8");
+
+    // one more value on one axis: only its two cells run
+    const p2 = study("local", { ...axes, "ibs.period": [1024, 4096, 16384] });
+    expect(runCli(["study", "plan", p2, "-o", out1]).stdout).toContain("cached: 8 of 10 in");
+    const c = runCli(["study", "run", p2, "-o", out1]);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stderr).toContain("8 of 10 jobs already in the store; running 2");
+  }, 180_000);
+});
