@@ -48,7 +48,7 @@ export interface BullmqOptions {
 export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqOptions): Promise<BackendOutcome> {
   let lastErr = "";
   const note = (m: string): void => {
-    if (!o.quiet) process.stderr.write(`\r\x1b[Kstudy: ${m}\n`);
+    if (!o.quiet) process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}study: ${m}\n`);
   };
   const onError = (m: string): void => {
     if (m !== lastErr) note(`Redis connection: ${m} (reconnecting)`);
@@ -114,7 +114,7 @@ export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqO
       }
       try {
         for (const w of await queue.getWorkers()) {
-          const name = w.rawname ?? w.name ?? "?";
+          const name = w.name ?? w.rawname ?? "?";
           if (!seen.has(name)) {
             seen.add(name);
             note(`worker ${name} joined (${seen.size} seen)`);
@@ -175,6 +175,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     stalledInterval: Math.max(500, Math.round(o.lockDurationMs / 2)),
     maxStalledCount: 2,
   });
+  w.on("active", (job) => log(`job ${String(job.id).slice(0, 12)} started`));
   w.on("completed", (job, r) => log(`job ${String(job.id).slice(0, 12)} ${r.ran ? `done in ${r.wallSeconds.toFixed(2)} s` : "was in the store already"}`));
   w.on("failed", (job, e) => log(`job ${String(job?.id).slice(0, 12)} failed (attempt ${job?.attemptsMade ?? "?"}): ${e.message}`));
   w.on("error", (e) => log(`error: ${e.message}`));
