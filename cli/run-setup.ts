@@ -1,6 +1,7 @@
-// Shared by `run` (and later `compare`): the options that describe one simulation (machine,
-// workload, DAMON attributes and operations set, duration, seed) and the code that turns parsed
-// options into a ready machine with the workload loaded and a kdamond created (not started).
+// Shared by `run` and `check`: the options that describe one simulation (machine, workload, DAMON
+// attributes and operations set, duration, seed) and the code that turns parsed options into a
+// ready machine with the workload loaded and a kdamond created (not started), through the one
+// simulation builder (simulation.ts) compare and stat use too.
 // Without --duration a workload with an end runs to it; one without an end stops at
 // DEFAULT_ENDLESS_DURATION.
 // Interval options take damo's spelling: a bare number is microseconds; "5ms", "1s" also work.
@@ -8,18 +9,18 @@
 import { existsSync } from "node:fs";
 import { intOpt, stringOpt, type CommandSpec, type OptionSpec, type ParsedArgs } from "./args.ts";
 import { didYouMean, InputError, UsageError } from "../sim/errors.ts";
-import { RngRoot } from "../sim/rng.ts";
-import { Scheduler } from "../sim/scheduler.ts";
+import type { Scheduler } from "../sim/scheduler.ts";
 import { parseDuration, SEC, US } from "../sim/time.ts";
 import { loadMachineConfig, type MachineConfig } from "../hw/config.ts";
-import { Machine } from "../hw/machine.ts";
+import type { Machine } from "../hw/machine.ts";
+import { buildSimulation } from "./simulation.ts";
 import type { DamonContext } from "../damon/context.ts";
 import { preset, presetNames } from "../hw/presets.ts";
 import type { Workload } from "../hw/program.ts";
 import { defaultAttrs, validateAttrs, type DamonAttrs, type IntervalsGoal } from "../damon/attrs.ts";
 import { KERNEL_VERSIONS, parseKernel, type KernelRules } from "../damon/kernel.ts";
 import { createMonitor, type Monitor, type MonitorOptions } from "../damon/monitor.ts";
-import { OPS_SET_NAMES, opsSet, parseOpsName } from "../damon/ops-sets.ts";
+import { OPS_SET_NAMES, parseOpsName } from "../damon/ops-sets.ts";
 import { parseProbe, type Probe } from "../damon/probes.ts";
 import { NumaRecorder, numaProbes } from "../damon/numa.ts";
 import { AttributeScorer } from "../damon/attribute-truth.ts";
@@ -292,23 +293,28 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
   const { workload, end: workloadEnd } = resolveWorkloadEnd(extra.workloadArg ?? args.positionals[0] ?? DEFAULT_WORKLOAD);
   const durationLimit: DurationLimit = durationArg !== undefined ? "option" : workloadEnd.finite ? "none" : "default";
   const durationNs = durationArg ?? (workloadEnd.finite ? Infinity : parseDuration(DEFAULT_ENDLESS_DURATION, "s", "--duration"));
-  const sched = new Scheduler();
-  const machine = new Machine(config, sched, new RngRoot(seed), {
+  const wantNuma = args.values.numa === true;
+  let mon: Partial<MonitorOptions> = {};
+  const sim = buildSimulation({
+    config,
+    workload,
+    seed,
     quantumNs,
     flushTlbOnMkold: args.values["flush-tlb-on-mkold"] === true,
-    // windows are closed at DAMON's aggregations (below), not by a timer, so they follow tuned intervals
-    truth: { windowNs: 0, subWindowNs: attrs.sampleUs * 1000, frames: opsSet(ops).truthFrames },
+    truth: { subWindowNs: attrs.sampleUs * 1000, ops },
+    monitor: (machine) => {
+      const cpu = intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
+      mon = monitorOptionsFromArgs(spec, args, config.cpus.length);
+      if (wantNuma) {
+        if (!mon.primitives!.some((p) => primitiveDef(p).reports)) throw new UsageError(`${spec.name}: --numa needs a report-based primitive (${orList(REPORTING_PRIMITIVES)}): the Accessed bit cannot tell which CPU accessed`);
+        mon.probes = [...numaProbes(machine), ...(mon.probes ?? [])];
+        mon.maxProbes = Math.max(mon.maxProbes ?? 4, mon.probes.length);
+      }
+      return createMonitor(machine, { ops, attrs, variant: kernel.core, kernel, ...(cpu !== undefined ? { cpu } : {}), ...mon });
+    },
   });
-  machine.load(workload);
-  const cpu = intOpt(spec, args, "kdamond-cpu", 0, config.cpus.length - 1);
-  const mon = monitorOptionsFromArgs(spec, args, config.cpus.length);
-  const wantNuma = args.values.numa === true;
-  if (wantNuma) {
-    if (!mon.primitives!.some((p) => primitiveDef(p).reports)) throw new UsageError(`${spec.name}: --numa needs a report-based primitive (${orList(REPORTING_PRIMITIVES)}): the Accessed bit cannot tell which CPU accessed`);
-    mon.probes = [...numaProbes(machine), ...(mon.probes ?? [])];
-    mon.maxProbes = Math.max(mon.maxProbes ?? 4, mon.probes.length);
-  }
-  const monitor = createMonitor(machine, { ops, attrs, variant: kernel.core, kernel, ...(cpu !== undefined ? { cpu } : {}), ...mon });
+  const { sched, machine } = sim;
+  const monitor = sim.monitor!;
   const numa = wantNuma ? new NumaRecorder(machine, monitor.ctx, attrs.sampleUs * 1000) : null;
   const attributes = monitor.ctx.probes.length > 0 ? new AttributeScorer(machine, monitor.ctx) : null;
   if (extra.closeTruth !== false) followAggregations(machine, monitor.ctx);

@@ -1,6 +1,7 @@
 // DAMON's operations sets by name: vaddr (processes' virtual address spaces) and paddr (physical
 // memory). One definition of each: its name, whether the ground truth must count by frame, its
-// default targets, and the SamplingOps that implements it (where eligible_report lives). The
+// default targets, its heatmaps' address axis, and the SamplingOps that implements it (where
+// eligible_report lives). The
 // CLI's --ops, experiment files and regression cases all validate against OPS_SET_NAMES.
 
 import type { Machine } from "../hw/machine.ts";
@@ -8,6 +9,14 @@ import type { DamonContext } from "./context.ts";
 import { PaddrOps } from "./paddr.ts";
 import type { SamplingOps } from "./sampling-ops.ts";
 import { VaddrOps } from "./vaddr.ts";
+
+/** One stretch of a heatmap's address axis: a VMA of a process (asid), or a node's memory (asid -1). */
+export interface AddressSegment {
+  name: string;
+  asid: number;
+  start: number;
+  end: number;
+}
 
 export interface OpsSetDef<N extends string = string> {
   readonly name: N;
@@ -17,6 +26,8 @@ export interface OpsSetDef<N extends string = string> {
   create(machine: Machine): SamplingOps;
   /** Adds the default targets: vaddr one per pid (default: every process), paddr one physical target. */
   addTargets(ctx: DamonContext, machine: Machine, pids: readonly number[] | undefined): void;
+  /** The address axis of heatmaps: the monitored memory laid end to end, sorted by (asid, start). */
+  heatmapSegments(machine: Machine): AddressSegment[];
 }
 
 export const OPS_SETS = [
@@ -28,6 +39,12 @@ export const OPS_SETS = [
     addTargets(ctx: DamonContext, m: Machine, pids: readonly number[] | undefined): void {
       for (const pid of pids ?? m.spaces.map((s) => s.pid)) ctx.addTarget(pid);
     },
+    /** Every VMA but text and stack. */
+    heatmapSegments: (m: Machine): AddressSegment[] =>
+      m.vmas
+        .filter((v) => v.kind !== "text" && v.kind !== "stack")
+        .map((v) => ({ name: `${m.spaces[v.asid]!.name}:${v.name}`, asid: v.asid, start: v.start, end: v.end }))
+        .sort((a, b) => a.asid - b.asid || a.start - b.start),
   },
   {
     name: "paddr",
@@ -37,6 +54,8 @@ export const OPS_SETS = [
     addTargets(ctx: DamonContext): void {
       ctx.addTarget(null);
     },
+    /** Every node's range of frames. */
+    heatmapSegments: (m: Machine): AddressSegment[] => m.memory.nodes.map((n) => ({ name: `node${n.id}`, asid: -1, start: n.base * 4096, end: (n.base + n.frames) * 4096 })),
   },
 ] as const satisfies readonly OpsSetDef[];
 

@@ -8,12 +8,10 @@ import type { Command } from "../command.ts";
 import { kernelFromArgs, machineConfig } from "../run-setup.ts";
 import { KERNEL_VERSIONS } from "../../damon/kernel.ts";
 import { UsageError } from "../../sim/errors.ts";
-import { RngRoot } from "../../sim/rng.ts";
-import { Scheduler } from "../../sim/scheduler.ts";
 import { formatDuration, parseDuration } from "../../sim/time.ts";
 import { formatSize } from "../../sim/units.ts";
-import { Machine } from "../../hw/machine.ts";
-import { createDamonStat } from "../../damon/stat.ts";
+import { createDamonStat, type DamonStat } from "../../damon/stat.ts";
+import { buildSimulation } from "../simulation.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 
 const spec: CommandSpec = {
@@ -39,11 +37,17 @@ export const command: Command = {
     if (region !== "biggest" && region !== "all") throw new UsageError("stat: --region must be biggest or all");
     const durationNs = parseDuration(stringOpt(args, "duration") ?? "30s", "s", "--duration");
     const seed = intOpt(spec, args, "seed") ?? 1;
-    const sched = new Scheduler();
-    const machine = new Machine(machineConfig(stringOpt(args, "machine") ?? "2s-ddr5"), sched, new RngRoot(seed), { truth: false });
+    const config = machineConfig(stringOpt(args, "machine") ?? "2s-ddr5");
     const workload = resolveWorkload(args.positionals[0]!);
-    machine.load(workload);
-    const stat = createDamonStat(machine, region, undefined, kernelFromArgs(spec, args));
+    const built: { stat: DamonStat | null } = { stat: null };
+    const { sched, machine } = buildSimulation({
+      config,
+      workload,
+      seed,
+      truth: false,
+      monitor: (m) => (built.stat = createDamonStat(m, region, undefined, kernelFromArgs(spec, args))).monitor,
+    });
+    const stat = built.stat!;
     machine.onAllThreadsDone(() => sched.stop());
     stat.monitor.kdamond.start();
     while (sched.now < durationNs && !machine.finished) {

@@ -4,21 +4,21 @@
 // returns plain data: accuracy, overhead, report counters, WSS and heatmap rows of the truth and
 // of what DAMON observed. Used in worker threads and in-process.
 
-import { RngRoot } from "../../sim/rng.ts";
-import { Scheduler } from "../../sim/scheduler.ts";
+import type { Scheduler } from "../../sim/scheduler.ts";
 import { CPU_TIME_NAMES } from "../../hw/cpu.ts";
-import { Machine } from "../../hw/machine.ts";
+import type { Machine } from "../../hw/machine.ts";
 import { TruthChannel } from "../../hw/truth-channel.ts";
 import { AccuracyTracker, type AccuracySummary, type WindowAccuracy } from "../../damon/accuracy.ts";
 import { defaultAttrs, nrSamplesPerAggr } from "../../damon/attrs.ts";
 import type { Snapshot } from "../../damon/context.ts";
-import { createMonitor, type Monitor } from "../../damon/monitor.ts";
-import { opsSet, type OpsName } from "../../damon/ops-sets.ts";
+import type { Monitor } from "../../damon/monitor.ts";
+import { opsSet, type AddressSegment, type OpsName } from "../../damon/ops-sets.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 import { overheadPercent } from "../metrics.ts";
 import { machineConfig, parsePrimitiveParams } from "../run-setup.ts";
+import { buildSimulation } from "../simulation.ts";
 import { paramList, type ExperimentSpec, type VariantSpec } from "./spec.ts";
 
 export interface HeatmapRows {
@@ -30,7 +30,7 @@ export interface HeatmapRows {
   /** End time of each row (aggregation window), ns. */
   t: number[];
   /** The address axis: monitored areas laid end to end (gaps dropped); asid -1 for physical. */
-  segments: Array<{ name: string; asid: number; start: number; end: number }>;
+  segments: AddressSegment[];
 }
 
 export interface VariantResult {
@@ -56,15 +56,6 @@ export interface VariantResult {
 }
 
 const COLS = 100;
-
-/** Address axis of the workload's memory: every VMA (vaddr) or every node's range (paddr). */
-function segmentsOf(m: Machine, ops: OpsName): HeatmapRows["segments"] {
-  if (ops === "paddr") return m.memory.nodes.map((n) => ({ name: `node${n.id}`, asid: -1, start: n.base * 4096, end: (n.base + n.frames) * 4096 }));
-  return m.vmas
-    .filter((v) => v.kind !== "text" && v.kind !== "stack")
-    .map((v) => ({ name: `${m.spaces[v.asid]!.name}:${v.name}`, asid: v.asid, start: v.start, end: v.end }))
-    .sort((a, b) => a.asid - b.asid || a.start - b.start);
-}
 
 export class Axis {
   readonly cum: number[] = [];
@@ -114,23 +105,18 @@ export interface VariantSetup {
  * every variant before starting any worker, so a bad parameter fails at once, not minutes in.
  */
 export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
-  const sched = new Scheduler();
-  const m = new Machine(machineConfig(x.machine), sched, new RngRoot(x.seed), {
-    flushTlbOnMkold: v.flushTlbOnMkold === true,
-    truth: { windowNs: 0, subWindowNs: x.sampleUs * 1000, frames: opsSet(x.ops).truthFrames },
-  });
-  const workload = resolveWorkload(x.workload);
-  m.load(workload);
   const finish: VariantSetup["finish"] = { ns: null };
-  m.onAllThreadsDone((now) => {
-    finish.ns = now;
-    sched.stop();
-  });
-  let mon: Monitor | null = null;
-  let tracker: AccuracyTracker | null = null;
-  let heat: HeatmapRows | null = null;
-  if (v.monitor) {
-    mon = createMonitor(m, {
+  const sim = buildSimulation({
+    config: machineConfig(x.machine),
+    workload: resolveWorkload(x.workload),
+    seed: x.seed,
+    flushTlbOnMkold: v.flushTlbOnMkold === true,
+    truth: { subWindowNs: x.sampleUs * 1000, ops: x.ops },
+    onFinish: (now) => {
+      finish.ns = now;
+      sim.sched.stop();
+    },
+    monitor: !v.monitor ? null : {
       ops: x.ops,
       attrs: { ...defaultAttrs(), sampleUs: x.sampleUs, aggrUs: x.aggrUs, opsUpdateUs: x.opsUpdateUs, minNrRegions: x.minNrRegions, maxNrRegions: x.maxNrRegions },
       primitives: v.primitives,
@@ -139,12 +125,17 @@ export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
       filters: v.filters.map((f) => ({ type: f.type, matching: f.matching, allow: f.allow, ...(f.cpus ? { cpus: new Set(f.cpus) } : {}), ...(f.tids ? { tids: new Set(f.tids) } : {}) })),
       filterSemantics: v.filterSemantics,
       numaBalancing: v.numaBalancing === true,
-    });
+    },
+  });
+  const { sched, machine: m, monitor: mon } = sim;
+  let tracker: AccuracyTracker | null = null;
+  let heat: HeatmapRows | null = null;
+  if (mon !== null) {
     const channel = v.truthFilter
       ? new TruthChannel(m, { ...(v.truthFilter.cpus ? { cpus: new Set(v.truthFilter.cpus) } : {}), ...(v.truthFilter.tids ? { tids: new Set(v.truthFilter.tids) } : {}), ...(v.truthFilter.writesOnly ? { writesOnly: true } : {}) }, x.sampleUs * 1000).attach()
       : undefined;
     // heatmap rows are taken before the tracker closes the truth window
-    const axis = new Axis(segmentsOf(m, x.ops));
+    const axis = new Axis(opsSet(x.ops).heatmapSegments(m));
     const h: HeatmapRows = { rows: 0, cols: COLS, truth: [], damon: [], t: [], segments: axis.segs };
     heat = h;
     const samples = nrSamplesPerAggr({ sampleUs: x.sampleUs, aggrUs: x.aggrUs });
@@ -212,6 +203,7 @@ function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[]
   };
   const tAcc = new Float64Array(COLS), tW = new Float64Array(COLS), dAcc = new Float64Array(COLS), dW = new Float64Array(COLS);
   const t = m.truth!;
+  const frames = opsSet(ops).truthFrames;
   const addPage = (asid: number, addr: number, bytes: number, sub: number): void => {
     const k = findSeg(asid, addr);
     if (k >= 0) axis.spread(k, addr, addr + bytes, Math.min(1, sub / samples), tAcc, tW);
@@ -219,10 +211,10 @@ function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[]
   if (channel) {
     for (let i = 0; i < channel.touchedCount; i++) {
       const p = channel.touched[i]!;
-      if (ops === "paddr") addPage(-1, m.ptes.frame[p]! * 4096, m.ptes.bytes(p), channel.subCount[p]!);
+      if (frames) addPage(-1, m.ptes.frame[p]! * 4096, m.ptes.bytes(p), channel.subCount[p]!);
       else addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), channel.subCount[p]!);
     }
-  } else if (ops === "paddr") {
+  } else if (frames) {
     t.flush();
     for (let i = 0; i < t.fTouchedCount; i++) addPage(-1, t.fTouched[i]! * 4096, 4096, t.frameSubCount(t.fTouched[i]!));
   } else {
