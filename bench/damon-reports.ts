@@ -1,4 +1,4 @@
-// damon.reports: the cost of the damon_report_access() path (damon/reports/), two measures.
+// damon.reports: the cost of the damon_report_access() path (damon/report-buffer/), two measures.
 //   * drain: reports drained per second into 1000 regions (one vaddr target; region sizes 1..64
 //     pages with 0..3-page holes between them) by ReportDrain with binary search versus its
 //     linear scan (the RFC's O(reports x regions) loop). Reports sit at uniformly random 8-byte
@@ -28,8 +28,8 @@ import { createMonitor, type Monitor } from "../damon/monitor.ts";
 import type { DamonOps } from "../damon/ops.ts";
 import { Region } from "../damon/region.ts";
 import { PRIMITIVES, type PrimitiveName } from "../damon/primitives/index.ts";
-import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, RingReportBuffer, type ReportBuffer, type ReportInput } from "../damon/reports/buffer.ts";
-import { ReportDrain } from "../damon/reports/drain.ts";
+import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, RingReportBuffer, type ReportBuffer, type ReportInput } from "../damon/report-buffer/buffer.ts";
+import { ReportDrain } from "../damon/report-buffer/drain.ts";
 import { VADDR_REPORTS } from "../damon/vaddr.ts";
 import { parsePrimitiveParams } from "../cli/run-setup.ts";
 import { resolveWorkload } from "../workloads/registry.ts";

@@ -7,7 +7,7 @@
 //   Ctrl-C and clean up after themselves), the tracked files are removed and the signal is raised
 //   again so the process still dies of it; on any exit, whatever is still tracked is removed.
 // - A SIGKILL or a crash of the machine leaves temporary files behind; removeStaleTemps() finds
-//   the ones of our naming (NAME.damon-sim-PID-TAG.tmp here and in damon/record.ts, the older
+//   the ones of our naming (NAME.damon-sim-PID-TAG.tmp here and in damon/damo/record.ts, the older
 //   OUTPUT.PID[.TAG].tmp, .NAME.tmp-PID-N from workloads/trace/atomic-file.ts) whose process is
 //   gone (no such PID, or the PID now belongs to a process started after the file was written),
 //   removes them and says so.
@@ -25,7 +25,7 @@ const tracked = new Set<string>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 let listening = false;
 
-/** A temporary name next to `path`, unique within this process: NAME.damon-sim-PID-TAG.tmp (as damon/record.ts's). */
+/** A temporary name next to `path`, unique within this process: NAME.damon-sim-PID-TAG.tmp (as damon/damo/record.ts's). */
 export function tempPath(path: string, tag: string = String(++tmpCounter)): string {
   return `${path}.damon-sim-${process.pid}-${tag}.tmp`;
 }
@@ -144,7 +144,7 @@ export function ensureOutputDir(dir: string): void {
   }
 }
 
-// NAME.damon-sim-PID-TAG.tmp (this module, damon/record.ts); .NAME.tmp-PID-N (workloads/trace/atomic-file.ts);
+// NAME.damon-sim-PID-TAG.tmp (this module, damon/damo/record.ts); .NAME.tmp-PID-N (workloads/trace/atomic-file.ts);
 // OUTPUT.PID.N.tmp, damon.data.PID[.rN].tmp (the names before, of our own outputs only)
 const OUR_TEMPS = [
   /^.+\.damon-sim-(\d+)-[A-Za-z0-9]+\.tmp$/,

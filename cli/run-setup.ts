@@ -25,7 +25,7 @@ import { parseProbe, type Probe } from "../damon/probes.ts";
 import { NumaRecorder, numaProbes } from "../damon/numa.ts";
 import { AttributeScorer } from "../damon/attribute-truth.ts";
 import { checkParamValue, orList, PRIMITIVE_DEFS, PRIMITIVES, REPORTING_PRIMITIVES, isPrimitiveName, primitiveDef, primitiveOfEvidence, type ParamSpec, type PrimitiveName, type PrimitiveParams } from "../damon/primitives/index.ts";
-import { parseCpuList, parseTidList, type SampleFilter } from "../damon/reports/filters.ts";
+import { parseCpuList, parseTidList, type SampleFilter } from "../damon/report-buffer/filters.ts";
 import { resolveWorkloadEnd, type WorkloadEnd } from "../workloads/registry.ts";
 
 export const DEFAULT_WORKLOAD = "tiering-hotcold";

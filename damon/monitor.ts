@@ -18,12 +18,12 @@ import type { DamonCosts } from "./costs.ts";
 import { Kdamond } from "./kdamond.ts";
 import { opsSet, type OpsName } from "./ops-sets.ts";
 import { PRIMITIVE_DEFS, PRIMITIVES, isPrimitiveName, primitiveDef, primitiveId, type InstanceOf, type PrimitiveDef, type PrimitiveName, type PrimitiveParams } from "./primitives/index.ts";
-import { PrimitiveOps } from "./primitive-ops.ts";
+import { PrimitiveOps } from "./access-checks.ts";
 import type { Probe } from "./probes.ts";
-import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, RingReportBuffer, type ReportBuffer, type ReportInput } from "./reports/buffer.ts";
-import { ReportDrain } from "./reports/drain.ts";
-import type { FilterSemantics, SampleFilter } from "./reports/filters.ts";
-import type { SamplingOps } from "./sampling-ops.ts";
+import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, RingReportBuffer, type ReportBuffer, type ReportInput } from "./report-buffer/buffer.ts";
+import { ReportDrain } from "./report-buffer/drain.ts";
+import type { FilterSemantics, SampleFilter } from "./report-buffer/filters.ts";
+import type { SamplingOps } from "./ops-common.ts";
 
 export type { OpsName } from "./ops-sets.ts";
 export type { PrimitiveParams } from "./primitives/index.ts";

@@ -7,7 +7,7 @@
 import type { Machine } from "../hw/machine.ts";
 import type { DamonContext } from "./context.ts";
 import { PaddrOps } from "./paddr.ts";
-import type { SamplingOps } from "./sampling-ops.ts";
+import type { SamplingOps } from "./ops-common.ts";
 import { VaddrOps } from "./vaddr.ts";
 
 /** One stretch of a heatmap's address axis: a VMA of a process (asid), or a node's memory (asid -1). */

@@ -2,14 +2,14 @@
 // physical address reaches every PTE mapping its folio through the reverse map (an rmap walk per
 // mapping costs kdamond CPU time); unmapped allocated folios are only marked idle, and unallocated
 // frames are never accessed (the kernel only looks at online LRU folios). The sampling loops are
-// in sampling-ops.ts.
+// in ops-common.ts.
 
 import { FrameFlag, HUGE_FRAMES } from "../hw/memory.ts";
 import type { DamonContext } from "./context.ts";
-import type { ReportStore } from "./reports/buffer.ts";
-import type { ReportEligibility } from "./reports/drain.ts";
+import type { ReportStore } from "./report-buffer/buffer.ts";
+import type { ReportEligibility } from "./report-buffer/drain.ts";
 import { Region, type Target } from "./region.ts";
-import { SamplingOps } from "./sampling-ops.ts";
+import { SamplingOps } from "./ops-common.ts";
 
 /** paddr's eligible_report: every report, at its physical address (one address space, whoever accessed it). */
 export const PADDR_REPORTS: ReportEligibility = {

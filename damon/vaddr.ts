@@ -1,14 +1,14 @@
 // The vaddr operations set (damon.md 2.1): a process's regions come from its VMAs ("three
 // regions" around the two largest gaps, usually heap..mmap and mmap..stack), re-read every ops
 // update; a sampled address reaches its PTE through the target's page table (a walk that costs
-// kdamond CPU time). The Accessed-bit and page-fault sampling loops are in sampling-ops.ts.
+// kdamond CPU time). The Accessed-bit and page-fault sampling loops are in ops-common.ts.
 
 import type { Vma } from "../hw/process.ts";
 import type { DamonContext } from "./context.ts";
-import type { ReportStore } from "./reports/buffer.ts";
-import type { ReportEligibility } from "./reports/drain.ts";
+import type { ReportStore } from "./report-buffer/buffer.ts";
+import type { ReportEligibility } from "./report-buffer/drain.ts";
 import { alignUp, evenlySplit, Region, setRegions, type AddrRange, type Target } from "./region.ts";
-import { SamplingOps } from "./sampling-ops.ts";
+import { SamplingOps } from "./ops-common.ts";
 
 /**
  * __damon_va_three_regions: [first VMA start, gap1 start), [gap1 end, gap2 start),

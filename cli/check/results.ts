@@ -21,7 +21,7 @@ import { AccuracyTracker, type AccuracySummary } from "../../damon/accuracy.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import type { Monitor } from "../../damon/monitor.ts";
 import { PRIMITIVES, primitiveDef } from "../../damon/primitives/index.ts";
-import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
+import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
 import { openTrace } from "../../workloads/trace/index.ts";
 import type { CaseSpec } from "./case.ts";
 import { ageBin, snapshotDigest } from "./digest.ts";

@@ -11,7 +11,7 @@ import { compareResults } from "./compare.ts";
 import { formatJson, readJsonFile } from "./json-file.ts";
 import { cleanStaleTemps, writeFileAtomic } from "../atomic-write.ts";
 import { runCasesInWorkers, type CaseOutcome } from "./pool.ts";
-import { buildReport, type CaseReport, type CheckReport } from "./report.ts";
+import { buildReport, type CaseReport, type CheckReport } from "./outcome.ts";
 
 export interface CheckOptions {
   bless: boolean;

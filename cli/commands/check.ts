@@ -8,7 +8,7 @@ import { intOpt, stringOpt, type CommandSpec } from "../args.ts";
 import type { Command } from "../command.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
-import { formatCase, formatSummary } from "../check/report.ts";
+import { formatCase, formatSummary } from "../check/outcome.ts";
 import { checkCases } from "../check/run-check.ts";
 
 const spec: CommandSpec = {

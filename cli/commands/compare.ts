@@ -13,7 +13,7 @@ import { intOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts
 import type { Command } from "../command.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
-import { formatCpuList } from "../../damon/reports/filters.ts";
+import { formatCpuList } from "../../damon/report-buffer/filters.ts";
 import { OPS_SET_NAMES, parseOpsName } from "../../damon/ops-sets.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { EXIT, version } from "../main.ts";
@@ -23,7 +23,7 @@ import { csv, resultsJson, rowsOf, table, timingJson } from "../experiment/outpu
 import { SCENARIOS, scenarioNames } from "../experiment/scenarios.ts";
 import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts";
 import { BASELINE, defaultExperiment, experimentFromJson, isExperimentJson, paramList, readExperimentJson, variant, type ExperimentSpec, type VariantSpec } from "../experiment/spec.ts";
-import { writeReport } from "../experiment/report.ts";
+import { writeReport } from "../experiment/html-report.ts";
 import { setupVariant, type VariantResult } from "../experiment/variant.ts";
 import { machineConfig, parsePrimitiveList, parsePrimitiveParam, parsePrimitiveParams } from "../run-setup.ts";
 

@@ -1,6 +1,6 @@
 // `damon-sim record WORKLOAD -o FILE.dst`: runs a workload (a built-in generator, a masim config or
 // a JSON spec; see workloads/registry.ts) without a machine, on a nominal clock (a fixed cost per
-// access and per gap op; workloads/trace/record.ts), and writes its interleaved accesses as a .dst
+// access and per gap op; workloads/trace/nominal-recorder.ts), and writes its interleaved accesses as a .dst
 // trace with the workload's layout and the seed. Same workload and seed: byte-identical file.
 
 import { basename, dirname, resolve } from "node:path";
@@ -14,7 +14,7 @@ import { formatDuration, parseDuration } from "../../sim/time.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 import { yieldToEventLoop } from "../../workloads/trace/atomic-file.ts";
 import { DEFAULT_CHUNK_SIZE } from "../../workloads/trace/format.ts";
-import { DEFAULT_NOMINAL_CLOCK, NominalRecorder } from "../../workloads/trace/record.ts";
+import { DEFAULT_NOMINAL_CLOCK, NominalRecorder } from "../../workloads/trace/nominal-recorder.ts";
 import { TraceWriter } from "../../workloads/trace/writer.ts";
 
 const spec: CommandSpec = {

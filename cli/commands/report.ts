@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../../sim/errors.ts";
-import { readRecordFile, type DamonRecord } from "../../damon/record.ts";
-import { accessReport, type SortKey } from "../../damon/report/access.ts";
-import { heatmapAscii, heatmapGrid, heatmapRanges, heatmapRaw } from "../../damon/report/heatmap.ts";
-import type { TemperatureWeights } from "../../damon/report/regions.ts";
-import { wssReport } from "../../damon/report/wss.ts";
-import { numaReport } from "../../damon/report/numa.ts";
+import { readRecordFile, type DamonRecord } from "../../damon/damo/record.ts";
+import { accessReport, type SortKey } from "../../damon/damo/access.ts";
+import { heatmapAscii, heatmapGrid, heatmapRanges, heatmapRaw } from "../../damon/damo/heatmap.ts";
+import type { TemperatureWeights } from "../../damon/damo/regions.ts";
+import { wssReport } from "../../damon/damo/wss.ts";
+import { numaReport } from "../../damon/damo/numa.ts";
 import type { NumaSnapshot } from "../../damon/numa.ts";
 import { writeHeatmapImage } from "../plot/heatmap-image.ts";
 

@@ -17,9 +17,9 @@ import { formatDuration, SEC } from "../../sim/time.ts";
 import { formatSize } from "../../sim/units.ts";
 import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
-import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
+import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
 import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, type RunSetup } from "../run-setup.ts";
-import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/record.ts";
+import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record.ts";
 import { version } from "../main.ts";
 import { overheadPercent } from "../metrics.ts";
 

@@ -25,7 +25,7 @@ import { parseJsonText } from "../../sim/json-text.ts";
 import { parseDuration, US } from "../../sim/time.ts";
 import { parseOpsName, type OpsName } from "../../damon/ops-sets.ts";
 import { isPrimitiveName, PRIMITIVES, type PrimitiveName } from "../../damon/primitives/index.ts";
-import { parseCpuList } from "../../damon/reports/filters.ts";
+import { parseCpuList } from "../../damon/report-buffer/filters.ts";
 import { parsePrimitiveParam } from "../run-setup.ts";
 
 export interface FilterSpec {

@@ -14,7 +14,7 @@ import type { Snapshot } from "../../damon/context.ts";
 import type { Monitor } from "../../damon/monitor.ts";
 import { opsSet, type AddressSegment, type OpsName } from "../../damon/ops-sets.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
-import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
+import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 import { overheadPercent } from "../metrics.ts";
 import { machineConfig, parsePrimitiveParams } from "../run-setup.ts";

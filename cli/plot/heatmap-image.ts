@@ -2,8 +2,8 @@
 // SVG with axes and a colour bar around an embedded raster, and writes it as SVG or PNG.
 
 import { writeFileAtomic } from "../atomic-write.ts";
-import type { HeatmapGrid } from "../../damon/report/heatmap.ts";
-import { formatSz, formatTimeNs } from "../../damon/report/damo-format.ts";
+import type { HeatmapGrid } from "../../damon/damo/heatmap.ts";
+import { formatSz, formatTimeNs } from "../../damon/damo/format.ts";
 import { colormap, encodePng } from "./png.ts";
 import { axes, escapeXml, svgDocument, svgToPng } from "./svg.ts";
 

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureOutputDir, removeStaleTemps, tempCreator, tempPath } from "../../cli/atomic-write.ts";
 import { csv, resultsJson, rowsOf, timingJson } from "../../cli/experiment/output.ts";
-import { heatmapFileNames } from "../../cli/experiment/report.ts";
+import { heatmapFileNames } from "../../cli/experiment/html-report.ts";
 import { defaultExperiment, variant } from "../../cli/experiment/spec.ts";
 import type { VariantResult } from "../../cli/experiment/variant.ts";
 import { EXIT } from "../../cli/main.ts";

@@ -12,7 +12,7 @@ import { defaultAttrs } from "../../damon/attrs.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import { createMonitor, type MonitorOptions } from "../../damon/monitor.ts";
 import { parseProbe, probePasses, type Probe, type SampleEvidence } from "../../damon/probes.ts";
-import { parseCpuList } from "../../damon/reports/filters.ts";
+import { parseCpuList } from "../../damon/report-buffer/filters.ts";
 import { Region } from "../../damon/region.ts";
 import { MS } from "../../sim/time.ts";
 import { listWorkload, makeMachine, type Step } from "../hw/helpers.ts";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readRecordFile } from "../../damon/record.ts";
+import { readRecordFile } from "../../damon/damo/record.ts";
 import { runCli } from "../cli/helpers.ts";
 import { mergeRegions, splitRegions, updateAccessRate } from "../../damon/aggregate.ts";
 import { defaultAttrs, nrSamplesPerAggr, type DamonAttrs } from "../../damon/attrs.ts";

@@ -13,7 +13,7 @@ import { createMonitor } from "../../damon/monitor.ts";
 import { OPS_SET_NAMES, OPS_SETS } from "../../damon/ops-sets.ts";
 import { checkParamValue, PRIMITIVE_DEFS, PRIMITIVES, primitiveId, primitiveOfEvidence, primitivesHelp, REPORTING_PRIMITIVES, type ParamSpec } from "../../damon/primitives/index.ts";
 import { parseProbe, PROBE_FILTER_TYPES } from "../../damon/probes.ts";
-import { DROP_REASON_NAMES } from "../../damon/reports/buffer.ts";
+import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
 import { Stats } from "../../sim/stats.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 import { makeMachine } from "../hw/helpers.ts";

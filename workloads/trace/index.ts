@@ -8,7 +8,7 @@ export { openTrace, type ChunkInfo, type OpenTraceOptions, type TraceReader } fr
 export { upgradeTrace, type UpgradeSummary } from "./upgrade.ts";
 export { traceInfo, type TraceInfo } from "./info.ts";
 export { traceWorkload } from "./workload.ts";
-export { NominalRecorder, DEFAULT_NOMINAL_CLOCK, type NominalClock, type RecordOptions } from "./record.ts";
+export { NominalRecorder, DEFAULT_NOMINAL_CLOCK, type NominalClock, type RecordOptions } from "./nominal-recorder.ts";
 export { LayoutInferrer, DEFAULT_INFER_GAP, type InferLayoutOptions } from "./infer-layout.ts";
 export { yieldToEventLoop } from "./atomic-file.ts";
 export { DEFAULT_CHUNK_SIZE, FILE_EXTENSION, FORMAT_VERSION, type TraceHeader, type TraceHeaderInput } from "./format.ts";

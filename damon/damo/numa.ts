@@ -3,7 +3,7 @@
 // machine measured it, for one snapshot, plus the byte-weighted mean error over all snapshots.
 
 import type { NumaSnapshot } from "../numa.ts";
-import { formatSz, formatTimeNs } from "./damo-format.ts";
+import { formatSz, formatTimeNs } from "./format.ts";
 
 const pct = (x: number | null): string => (x === null ? "-" : `${(x * 100).toFixed(1)} %`);
 

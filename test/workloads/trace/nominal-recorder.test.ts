@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { AccessBatch } from "../../../hw/batch.ts";
 import type { ThreadProgram, Workload } from "../../../hw/program.ts";
-import { NominalRecorder, type NominalClock } from "../../../workloads/trace/record.ts";
+import { NominalRecorder, type NominalClock } from "../../../workloads/trace/nominal-recorder.ts";
 import { HEADER, rowsOf, type Row } from "./helpers.ts";
 
 /** Emits a fixed list of rows, `per` at a time, and remembers the clocks it was called with. */

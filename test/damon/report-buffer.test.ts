@@ -6,12 +6,12 @@
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { ArrayReportBuffer, DropReason, Jiffies, RingReportBuffer, type ReportInput } from "../../damon/reports/buffer.ts";
+import { ArrayReportBuffer, DropReason, Jiffies, RingReportBuffer, type ReportInput } from "../../damon/report-buffer/buffer.ts";
 import { primitiveId } from "../../damon/primitives/index.ts";
 import { PADDR_REPORTS } from "../../damon/paddr.ts";
 import { VADDR_REPORTS } from "../../damon/vaddr.ts";
-import { formatCpuList, parseCpuList, parseTidList, passesFilters, type SampleFilter } from "../../damon/reports/filters.ts";
-import { ReportDrain } from "../../damon/reports/drain.ts";
+import { formatCpuList, parseCpuList, parseTidList, passesFilters, type SampleFilter } from "../../damon/report-buffer/filters.ts";
+import { ReportDrain } from "../../damon/report-buffer/drain.ts";
 import { DamonContext } from "../../damon/context.ts";
 import { defaultAttrs } from "../../damon/attrs.ts";
 import type { DamonOps } from "../../damon/ops.ts";

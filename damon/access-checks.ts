@@ -8,8 +8,8 @@
 import type { DamonContext } from "./context.ts";
 import type { DamonOps } from "./ops.ts";
 import { cpuSetsOf, needsPteEvidence, probePasses, type SampleEvidence } from "./probes.ts";
-import type { ReportDrain } from "./reports/drain.ts";
-import { applyAccessFlags, type SamplingOps } from "./sampling-ops.ts";
+import type { ReportDrain } from "./report-buffer/drain.ts";
+import { applyAccessFlags, type SamplingOps } from "./ops-common.ts";
 
 export interface PrimitiveSet {
   /** PTE Accessed-bit checks (the pull primitive). */

@@ -14,9 +14,9 @@ import { closeSync, createReadStream, createWriteStream, openSync, readFileSync,
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDeflate, inflateSync } from "node:zlib";
-import { InputError } from "../sim/errors.ts";
-import type { IntervalsGoal } from "./attrs.ts";
-import type { Snapshot } from "./context.ts";
+import { InputError } from "../../sim/errors.ts";
+import type { IntervalsGoal } from "../attrs.ts";
+import type { Snapshot } from "../context.ts";
 
 export interface RecordIntervals {
   sample_us: number;

@@ -11,8 +11,8 @@ import { nrSamplesPerAggr } from "./attrs.ts";
 import type { DamonContext } from "./context.ts";
 import type { DamonOps } from "./ops.ts";
 import type { SampleEvidence } from "./probes.ts";
-import type { ReportStore } from "./reports/buffer.ts";
-import type { ReportEligibility } from "./reports/drain.ts";
+import type { ReportStore } from "./report-buffer/buffer.ts";
+import type { ReportEligibility } from "./report-buffer/drain.ts";
 import type { Region, Target } from "./region.ts";
 
 export abstract class SamplingOps implements DamonOps, ReportEligibility {
