@@ -8,7 +8,7 @@
 
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import type { CommandSpec } from "../args.ts";
+import type { CommandSpec, ParsedArgs } from "../args.ts";
 import { intOpt, stringOpt } from "../args.ts";
 import type { Command } from "../command.ts";
 import { prepareOutputDir, writeFileAtomic } from "../atomic-write.ts";
@@ -22,11 +22,14 @@ import type { BackendOutcome } from "../study/local.ts";
 
 /**
  * Rule of thumb for the estimate: host seconds one busy simulated CPU costs per simulated second.
- * `npm run bench -- hw.path` prints this figure per access pattern: about 0.05 (sequential) to 0.6
- * (random over 64 MiB) on the 2-core development machine, before DAMON's own cost. 0.5 is taken:
- * a rough figure, often off by 2-3x either way; plan prefers the rate measured on cached jobs.
+ * `npm run bench -- hw.path` prints this figure per access pattern (0.05 sequential to 0.6 random
+ * over 64 MiB on the 2-core development machine, before DAMON's cost); 300 ms of stairs and zigzag
+ * on 2s-ddr5 (16 CPUs) with pte or ibs measured 0.3-1.0. 0.5 is taken: rough, often off by 2-3x;
+ * plan prefers the rate measured on the cached jobs.
  */
 export const HOST_SECONDS_PER_SIM_CPU_SECOND = 0.5;
+/** Host seconds every job costs whatever its length (building the machine, loading the workload). */
+export const HOST_SECONDS_PER_JOB = 0.3;
 
 const spec: CommandSpec = {
   name: "study",
@@ -41,6 +44,7 @@ const spec: CommandSpec = {
     queue: { type: "string", value: "NAME", default: "damon-sim-study", description: "BullMQ queue name (bullmq backend)" },
     jobs: { type: "string", short: "j", value: "N", description: "local worker threads (default: one per core)" },
     attempts: { type: "string", value: "N", default: "3", description: "bullmq: tries per job before it is reported failed" },
+    "redis-timeout": { type: "string", value: "S", default: "60", description: "bullmq: give up (exit 1, results kept) when Redis stays unreachable this many seconds" },
     quiet: { type: "boolean", short: "q", description: "no progress line" },
   },
   details: `Study files are described in README ("Running a study on many machines"). Examples:
@@ -49,15 +53,15 @@ const spec: CommandSpec = {
   damon-sim study run study.json -o out --backend bullmq --redis redis://10.0.0.5:6379`,
 };
 
-function storeOf(args: { values: Record<string, unknown> }, out: string | undefined): ResultStore {
-  const s = stringOpt(args as never, "store") ?? (out !== undefined ? join(out, "store") : undefined);
+function storeOf(args: ParsedArgs, out: string | undefined, readOnly: boolean): ResultStore {
+  const s = stringOpt(args, "store") ?? (out !== undefined ? join(out, "store") : undefined);
   if (s === undefined) throw new UsageError("study: give -o DIR (the store is DIR/store) or --store DIR");
-  return new ResultStore(s);
+  return new ResultStore(s, readOnly);
 }
 
 /** Host-time estimate of the jobs not yet cached. */
 export function estimate(plan: StudyPlan, store: ResultStore, workers: number): { cached: number; missing: number; cpuSeconds: number; hostSeconds: number; measuredRate: number | null; rate: number } {
-  let cached = 0, missing = 0, simCpuMissing = 0, simCpuCached = 0, hostCached = 0;
+  let cached = 0, missing = 0, simCpuMissing = 0, simCpuCached = 0, hostCached = 0, timed = 0;
   for (const j of plan.jobs) {
     const simCpu = (j.spec.durationNs / 1e9) * (plan.cpus[j.axes.machine !== undefined && j.axes.machine !== null ? String(j.axes.machine) : Object.keys(plan.cpus)[0]!] ?? 1);
     if (store.has(j.key)) {
@@ -66,15 +70,17 @@ export function estimate(plan: StudyPlan, store: ResultStore, workers: number): 
       if (w !== null) {
         hostCached += w;
         simCpuCached += simCpu;
+        timed++;
       }
     } else {
       missing++;
       simCpuMissing += simCpu;
     }
   }
-  const measuredRate = simCpuCached > 0 ? hostCached / simCpuCached : null;
+  const measuredRate = simCpuCached > 0 ? Math.max(0, hostCached - timed * HOST_SECONDS_PER_JOB) / simCpuCached : null;
   const rate = measuredRate ?? HOST_SECONDS_PER_SIM_CPU_SECOND;
-  return { cached, missing, cpuSeconds: simCpuMissing * rate, hostSeconds: (simCpuMissing * rate) / Math.max(1, workers), measuredRate, rate };
+  const cpuSeconds = missing * HOST_SECONDS_PER_JOB + simCpuMissing * rate;
+  return { cached, missing, cpuSeconds, hostSeconds: cpuSeconds / Math.max(1, Math.min(workers, missing)), measuredRate, rate };
 }
 
 const fmtS = (s: number): string => (s < 120 ? `${s.toFixed(1)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -105,9 +111,11 @@ export const command: Command = {
     const attempts = intOpt(spec, args, "attempts", 1, 100) ?? 3;
     const quiet = args.values.quiet === true;
     if (verb === "run" && out === undefined) throw new UsageError("study run: -o DIR is required");
-    const store = storeOf(args, out);
-    if (out !== undefined) prepareOutputDir(out);
-    prepareOutputDir(store.dir);
+    const store = storeOf(args, out, verb === "plan");
+    if (verb === "run") {
+      prepareOutputDir(out!);
+      prepareOutputDir(store.dir);
+    }
     const plan = loadStudy(file, store);
     const runs = plan.jobs.filter((j) => j.role === "run").length;
     const est = estimate(plan, store, workers ?? availableParallelism());
@@ -117,8 +125,8 @@ export const command: Command = {
         `cached: ${est.cached} of ${plan.jobs.length} in ${store.dir}; to run: ${est.missing}`,
         `host time to run them: about ${fmtS(est.cpuSeconds)} of CPU, ${fmtS(est.hostSeconds)} on ${workers ?? availableParallelism()} local worker(s)`,
         est.measuredRate !== null
-          ? `  (rate measured on the cached jobs: ${est.measuredRate.toFixed(3)} host s per simulated s per machine CPU)`
-          : `  (rule of thumb: ${HOST_SECONDS_PER_SIM_CPU_SECOND} host s per simulated s per machine CPU, counting every CPU of the machine as busy; rough, often 2-3x off; hw.path bench prints this figure per access pattern)`,
+          ? `  (${HOST_SECONDS_PER_JOB} s per job plus ${est.measuredRate.toFixed(3)} host s per simulated s per machine CPU, the rate measured on the cached jobs; rough)`
+          : `  (rule of thumb: ${HOST_SECONDS_PER_JOB} s per job plus ${HOST_SECONDS_PER_SIM_CPU_SECOND} host s per simulated s per machine CPU, every CPU of the machine counted as busy; rough, often 2-3x off; 'npm run bench -- hw.path' prints the per-CPU figure by access pattern)`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
       return 0;
@@ -134,7 +142,7 @@ export const command: Command = {
           outcome = await runLocal(todo, store.dir, { ...(workers !== undefined ? { workers } : {}), onDone: (_k, ok) => progress.finished(ok) });
         } else {
           const { runBullmq } = await import("../study/bullmq.ts");
-          outcome = await runBullmq(todo, store.dir, { redis: redis!, queue: stringOpt(args, "queue") ?? "damon-sim-study", attempts, quiet, onDone: (_k, ok) => progress.finished(ok), progressLine: () => progress.line() });
+          outcome = await runBullmq(todo, store.dir, { redis: redis!, queue: stringOpt(args, "queue") ?? "damon-sim-study", attempts, quiet, redisTimeoutMs: (intOpt(spec, args, "redis-timeout", 1, 86_400) ?? 60) * 1000, onDone: (_k, ok) => progress.finished(ok), progressLine: () => progress.line() });
         }
       }
     } finally {

@@ -9,9 +9,9 @@
 
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Job, Queue, QueueEvents, Worker } from "bullmq";
+import { Job, Queue, QueueEvents, Worker, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
-import { UsageError } from "../../sim/errors.ts";
+import { SimError, UsageError } from "../../sim/errors.ts";
 import type { BackendOutcome, JobFailure } from "./local.ts";
 import type { PlannedJob } from "./spec.ts";
 import { ResultStore } from "./store.ts";
@@ -41,6 +41,8 @@ export interface BullmqOptions {
   queue: string;
   attempts: number;
   quiet: boolean;
+  /** Give up when Redis stays unreachable this long (ms). */
+  redisTimeoutMs: number;
   onDone: (key: string, ok: boolean) => void;
   progressLine: () => string;
 }
@@ -58,6 +60,8 @@ export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqO
   const evConn = connect(o.redis, "study", onError);
   const queue = new Queue<JobTask, TaskOutcome>(o.queue, { connection: conn });
   const events = new QueueEvents(o.queue, { connection: evConn });
+  queue.on("error", (e: Error) => onError(e.message));
+  events.on("error", (e: Error) => onError(e.message));
   const store = new ResultStore(storeDir);
   const pending = new Map(jobs.map((j) => [j.key, j]));
   const failures: JobFailure[] = [];
@@ -78,6 +82,10 @@ export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqO
   process.once("SIGINT", onSigint);
   try {
     await ready(conn, o.redis, 10_000);
+    conn.on("ready", () => {
+      if (lastErr) note("Redis connection back");
+      lastErr = "";
+    });
     await events.waitUntilReady();
     events.on("completed", ({ jobId }) => {
       if (store.has(jobId)) finish(jobId, null);
@@ -95,26 +103,63 @@ export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqO
       const old = await Job.fromId(queue, j.key);
       if (old && (await old.isFailed())) await old.remove();
     }
-    await queue.addBulk(
-      jobs.map((j) => ({
-        name: "study-job",
-        data: { key: j.key, spec: j.spec, store: storeDir },
-        opts: { jobId: j.key, attempts: o.attempts, backoff: { type: "exponential", delay: 500 }, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
-      })),
-    );
+    const entry = (j: PlannedJob): { name: string; data: JobTask; opts: JobsOptions } => ({
+      name: "study-job",
+      data: { key: j.key, spec: j.spec, store: storeDir },
+      opts: { jobId: j.key, attempts: o.attempts, backoff: { type: "exponential", delay: 500 }, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
+    });
+    await queue.addBulk(jobs.map(entry));
     note(`${jobs.length} jobs on queue '${o.queue}' at ${o.redis}; waiting for workers ('damon-sim worker --redis ${o.redis}')`);
     // poll: the fleet, jobs in flight, and results that landed while an event was missed
     let inFlight = 0;
-    while (pending.size > 0 && !interrupted) {
+    const requeued = new Map<string, number>();
+    let downSince: number | null = null;
+    let giveUp: (e: Error) => void = () => {};
+    const lost = new Promise<never>((_, reject) => (giveUp = reject));
+    lost.catch(() => {});
+    const watchdog = setInterval(() => {
+      if (conn.status === "ready") downSince = null;
+      else if (downSince === null) downSince = Date.now();
+      else if (Date.now() - downSince > o.redisTimeoutMs) giveUp(new SimError(`lost Redis at ${o.redis} for ${Math.round(o.redisTimeoutMs / 1000)} s (${jobs.length - pending.size} of ${jobs.length} jobs finished; their results are in the store ${storeDir}): start Redis again and rerun the same command to resume`));
+    }, 250);
+    try {
+      while (pending.size > 0 && !interrupted) {
+        await Promise.race([lost, pollOnce()]);
+        if (!o.quiet && process.stderr.isTTY) process.stderr.write(`\r${o.progressLine()}, ${inFlight} in flight, ${seen.size} workers\x1b[K`);
+        if (pending.size === 0) break;
+        await Promise.race([
+          lost,
+          new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 500);
+          }),
+        ]);
+      }
+    } finally {
+      clearInterval(watchdog);
+    }
+    note(`workers seen: ${[...seen].sort().join(", ") || "none"}`);
+    async function pollOnce(): Promise<void> {
       for (const k of [...pending.keys()]) if (store.has(k)) finish(k, null);
       for (const k of [...pending.keys()]) {
         const job = await Job.fromId(queue, k);
         if (job && (await job.getState()) === "failed") finish(k, job.failedReason || "failed");
-        if (!job && !store.has(k)) finish(k, "the job left the queue without a result (removed by someone else?)");
+        if (!job && !store.has(k)) {
+          // gone without a result: Redis restarted without persistence, or someone removed it
+          const n = (requeued.get(k) ?? 0) + 1;
+          requeued.set(k, n);
+          if (n > 3) finish(k, "the job left the queue without a result 3 times (Redis restarted, or removed by someone else?)");
+          else {
+            note(`job ${k.slice(0, 12)} is no longer on the queue and has no result (Redis restarted?): queued again`);
+            await queue.add(entry(pending.get(k)!).name, entry(pending.get(k)!).data, entry(pending.get(k)!).opts);
+          }
+        }
       }
       try {
         for (const w of await queue.getWorkers()) {
-          const name = w.name ?? w.rawname ?? "?";
+          // the client name is bull:<queue in base64>:w:<worker name>
+          const raw = w.rawname ?? w.name ?? "?";
+          const name = raw.includes(":w:") ? raw.slice(raw.indexOf(":w:") + 3) : raw;
           if (!seen.has(name)) {
             seen.add(name);
             note(`worker ${name} joined (${seen.size} seen)`);
@@ -124,18 +169,12 @@ export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqO
       } catch {
         // reported through the connection's error handler
       }
-      if (!o.quiet && process.stderr.isTTY) process.stderr.write(`\r${o.progressLine()}, ${inFlight} in flight, ${seen.size} workers\x1b[K`);
-      if (pending.size === 0) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 500);
-      });
     }
-    note(`workers seen: ${[...seen].sort().join(", ") || "none"}`);
   } finally {
     process.removeListener("SIGINT", onSigint);
-    await events.close().catch(() => {});
-    await queue.close().catch(() => {});
+    const within = (p: Promise<void>): Promise<void> => Promise.race([p.catch(() => {}), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+    await within(events.close());
+    await within(queue.close());
     conn.disconnect();
     evConn.disconnect();
   }
@@ -178,7 +217,10 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   w.on("active", (job) => log(`job ${String(job.id).slice(0, 12)} started`));
   w.on("completed", (job, r) => log(`job ${String(job.id).slice(0, 12)} ${r.ran ? `done in ${r.wallSeconds.toFixed(2)} s` : "was in the store already"}`));
   w.on("failed", (job, e) => log(`job ${String(job?.id).slice(0, 12)} failed (attempt ${job?.attemptsMade ?? "?"}): ${e.message}`));
-  w.on("error", (e) => log(`error: ${e.message}`));
+  w.on("error", (e) => {
+    if (e.message !== lastErr) log(`error: ${e.message}`);
+    lastErr = e.message;
+  });
   log(`${name} serving queue '${o.queue}' at ${o.redis} with ${o.concurrency} thread(s)`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

@@ -18,7 +18,8 @@ export interface StoredResult {
 
 export class ResultStore {
   readonly inputsDir: string;
-  constructor(readonly dir: string) {
+  /** readOnly: addInput() names inputs by digest without copying them (study plan). */
+  constructor(readonly dir: string, private readonly readOnly = false) {
     this.inputsDir = join(dir, "inputs");
   }
   private path(key: string): string {
@@ -50,7 +51,7 @@ export class ResultStore {
     const ext = extname(path).toLowerCase();
     const ref = `input:${digest}${ext}`;
     const dest = join(this.inputsDir, `${digest}${ext}`);
-    if (!existsSync(dest)) {
+    if (!this.readOnly && !existsSync(dest)) {
       ensureOutputDir(this.inputsDir);
       writeFileAtomic(dest, readFileSync(path));
     }

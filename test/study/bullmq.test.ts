@@ -18,6 +18,19 @@ const dir = mkdtempSync(join(tmpdir(), "damon-sim-bullmq-"));
 const env = { ...process.env, DAMON_SIM_STUDY_TEST: "1" };
 let redis: ChildProcess | null = null;
 let url = "";
+let port = 0;
+
+function startRedis(): ChildProcess {
+  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+}
+
+async function redisUp(): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout.trim() === "PONG") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("redis-server did not start");
+}
 const workers: ChildProcess[] = [];
 
 async function freePort(): Promise<number> {
@@ -31,14 +44,10 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   if (!hasRedis) return;
-  const port = await freePort();
-  redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  port = await freePort();
+  redis = startRedis();
   url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50; i++) {
-    if (spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout.trim() === "PONG") return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("redis-server did not start");
+  await redisUp();
 });
 
 afterAll(() => {
@@ -145,6 +154,27 @@ describe.skipIf(!hasRedis)("study run --backend bullmq", () => {
     same(join(dir, "kill-local"), join(dir, "kill-fleet"));
     expect(b.log()).toMatch(/done in/);
     await stop(b);
+  }, 120_000);
+
+  it("survives a Redis restart mid-study (no persistence: lost jobs are queued again), with the same tables", async () => {
+    const file = study("restart", { axes: { workload: ["study-test-sleep-600"], primitives: ["pte"], seed: [1, 2, 3] } });
+    const local = spawnSync(process.execPath, [BIN, "study", "run", file, "-o", join(dir, "restart-local"), "-q"], { env, encoding: "utf8" });
+    expect(local.status, local.stderr).toBe(0);
+    const w = worker("q4");
+    const run = coordinator(file, join(dir, "restart-fleet"), "q4");
+    for (let i = 0; i < 400 && !w.log().includes("done in"); i++) await new Promise((r) => setTimeout(r, 50));
+    const old = redis!;
+    const gone = new Promise((r) => old.once("exit", r));
+    old.kill("SIGKILL");
+    await gone;
+    await new Promise((r) => setTimeout(r, 500));
+    redis = startRedis();
+    await redisUp();
+    const r = await run;
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("reconnecting");
+    same(join(dir, "restart-local"), join(dir, "restart-fleet"));
+    await stop(w);
   }, 120_000);
 
   it("retries a job that throws, then reports it with its error and exits 1", async () => {
