@@ -4,13 +4,13 @@
 // option, config, spec, trace or output path); 130 interrupted. Subcommand modules are loaded
 // lazily so that `damon-sim --help` starts fast.
 
-import { readFileSync } from "node:fs";
 import { formatHelp, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { clipQuoted, InputError, OutputFailure, SimError, UsageError } from "../sim/errors.ts";
 
-/** Exit statuses, as the README documents them. */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
+import { EXIT, version } from "./version.ts";
+
+export { EXIT, version };
 
 interface Entry {
   summary: string;
@@ -36,11 +36,6 @@ export const COMMANDS: Record<string, Entry> = {
   worker: { summary: "serve a study's BullMQ queue (damon-sim study run --backend bullmq) on this machine", load: async () => (await import("./commands/worker.ts")).command },
   // @commands-end (add new subcommands just above this line)
 };
-
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
-}
 
 function generalHelp(): string {
   const names = Object.keys(COMMANDS);

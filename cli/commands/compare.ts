@@ -16,7 +16,7 @@ import { parseDuration } from "../../sim/time.ts";
 import { formatCpuList } from "../../damon/report-buffer/filters.ts";
 import { OPS_SET_NAMES, parseOpsName } from "../../damon/ops-sets.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
-import { EXIT, version } from "../main.ts";
+import { EXIT, version } from "../version.ts";
 import { prepareOutputDir, writeFileAtomic } from "../atomic-write.ts";
 import { runPool } from "../experiment/pool.ts";
 import { csv, resultsJson, rowsOf, table, timingJson } from "../experiment/output.ts";

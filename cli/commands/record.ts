@@ -7,7 +7,7 @@ import { basename, dirname, resolve } from "node:path";
 import { intOpt, requireOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
 import { cleanStaleTemps } from "../atomic-write.ts";
-import { version } from "../main.ts";
+import { version } from "../version.ts";
 import { Progress } from "../progress.ts";
 import { InputError, UsageError } from "../../sim/errors.ts";
 import { formatDuration, parseDuration } from "../../sim/time.ts";

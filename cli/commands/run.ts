@@ -20,7 +20,7 @@ import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
 import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, type RunSetup } from "../run-setup.ts";
 import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record.ts";
-import { version } from "../main.ts";
+import { version } from "../version.ts";
 import { overheadPercent } from "../metrics.ts";
 
 const spec: CommandSpec = {
