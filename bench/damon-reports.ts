@@ -116,14 +116,12 @@ function fill(b: ReportBuffer, s: ReportSet): void {
   }
 }
 
-/** Per region: bit 0 accessReported, bits 1-5 the reporting primitives, bit 6 written; clears the flags. */
+/** Per region: bit 0 credited, bits 1-5 the reporting primitives, bit 6 written. */
 function credits(ctx: DamonContext, d: ReportDrain): Uint8Array {
   const regions = ctx.targets[0]!.regions;
   const out = new Uint8Array(regions.length);
   for (let k = 0; k < regions.length; k++) {
-    const r = regions[k]!;
-    out[k] = (r.accessReported ? 1 : 0) | (d.reportedBy[k]! << 1) | (d.written[k]! << 6);
-    r.accessReported = false;
+    out[k] = (d.reported(k) ? 1 : 0) | (d.reportedBy[k]! << 1) | (d.written[k]! << 6);
   }
   return out;
 }
@@ -189,7 +187,6 @@ function* drainBench(): Iterable<BenchResult> {
     let regionsCredited = 0;
     for (let s = 0; s < SETS; s++) {
       const [bin, lin] = [false, true].map((linear) => {
-        for (const r of regions) r.accessReported = false; // earlier timing blocks leave flags set
         const d = c.prepare(s, linear);
         const before = d.stats.credited;
         const seen = d.run(ctx, NOW, VADDR_REPORTS);

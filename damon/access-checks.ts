@@ -22,8 +22,6 @@ export class PrimitiveOps implements DamonOps {
   readonly name: string;
   /** Per region of the last check: 1 if the Accessed-bit check found it young. */
   pteYoung = new Uint8Array(1024);
-  /** Per region of the last check: bitmask of report primitives (by id) that credited it. */
-  reportedBy = new Uint8Array(1024);
   private flags = new Uint8Array(1024);
 
   constructor(
@@ -62,11 +60,9 @@ export class PrimitiveOps implements DamonOps {
       const cap = Math.max(n, this.flags.length * 2);
       this.flags = new Uint8Array(cap);
       this.pteYoung = new Uint8Array(cap);
-      this.reportedBy = new Uint8Array(cap);
     }
     this.flags.fill(0, 0, n);
     this.pteYoung.fill(0, 0, n);
-    this.reportedBy.fill(0, 0, n);
     if (this.pteChecks(ctx)) {
       this.base.youngSamples(ctx, this.pteYoung);
       if (this.set.pte) this.flags.set(this.pteYoung.subarray(0, n));
@@ -74,17 +70,8 @@ export class PrimitiveOps implements DamonOps {
     if (this.drain !== null) {
       if (ctx.probes.length > 0) this.drain.cpuSets = cpuSetsOf(ctx.probes);
       this.drain.run(ctx, ctx.now, this.base);
-      let k = 0;
-      for (const t of ctx.targets) {
-        for (const r of t.regions) {
-          if (r.accessReported) {
-            this.flags[k] = 1;
-            this.reportedBy[k] = this.drain.reportedBy[k]!;
-            r.accessReported = false;
-          }
-          k++;
-        }
-      }
+      const by = this.drain.reportedBy;
+      for (let k = 0; k < n; k++) if (by[k] !== 0) this.flags[k] = 1;
     }
     if (ctx.probes.length > 0) this.applyProbes(ctx);
     // attributes-only monitoring turns access checking off: nr_accesses stays 0
@@ -104,7 +91,7 @@ export class PrimitiveOps implements DamonOps {
       for (const r of t.regions) {
         this.base.sampleAttributes(ctx, t, r.samplingAddr, e);
         e.pteYoung = this.pteYoung[k] === 1;
-        e.reportedBy = this.reportedBy[k]!;
+        e.reportedBy = d !== null ? d.reportedBy[k]! : 0;
         e.written = d !== null && d.written[k] === 1;
         e.cpuSets = d !== null ? d.cpuSetBits[k]! : 0;
         for (let i = 0; i < ctx.probes.length; i++) if (probePasses(ctx.probes[i]!, e, sets)) r.probeHits[i]!++;

@@ -14,8 +14,6 @@ export class Region {
   nrAccessesBp = 0;
   age = 0;
   lastNrAccesses = 0;
-  /** A report credited this region in the current sample interval (report-based checks). */
-  accessReported = false;
   probeHits: number[] = [0, 0, 0, 0];
   lastProbeHits: number[] = [0, 0, 0, 0];
   constructor(public start: number, public end: number) {}

@@ -3,7 +3,9 @@
 // search, reject reports that straddle a region end, and flag every region hit by at least one
 // report that passed the filters and was made within the last sample interval; the caller then
 // gives each region +1 at most. A linear-scan variant (the RFC's O(reports x regions) loop) is
-// kept for comparison. Each region also records which primitives reported it (for attributes).
+// kept for comparison. The drain's per-region arrays (region order of the drain) are the one
+// record of what reports said: reportedBy (which primitives credited the region; non-zero means
+// it was accessed), written and cpuSetBits (for data attributes).
 // Which target a report belongs to, and at which address, is the operations set's to say
 // (ops->eligible_report in the kernel): vaddr matches the report's pid and uses its virtual
 // address, paddr takes every report at its physical address.
@@ -37,7 +39,7 @@ export class ReportDrain {
   private ends = new Float64Array(1024);
   private regions: Region[] = [];
   readonly stats: DrainStats = { credited: 0, filtered: 0, straddling: 0, outside: 0, drains: 0 };
-  /** Per region of the current drain: bitmask of primitives (by id) that reported it. */
+  /** Per region of the current drain: bitmask of primitives (by id) that credited it; 0: none did. */
   reportedBy = new Uint8Array(1024);
   /** Per region: a credited report was a write. */
   written = new Uint8Array(1024);
@@ -72,8 +74,8 @@ export class ReportDrain {
   }
 
   /**
-   * Marks r.accessReported on every region of ctx credited by a report; returns the number of
-   * reports looked at (for cost accounting). `ops` says which targets a report is eligible for
+   * Records in reportedBy (and written, cpuSetBits) every region of ctx credited by a report, in
+   * region order; returns the number of reports looked at (for cost accounting). `ops` says which targets a report is eligible for
    * and at which address.
    */
   run(ctx: DamonContext, now: number, ops: ReportEligibility): number {
@@ -123,7 +125,6 @@ export class ReportDrain {
           this.stats.straddling++;
           return;
         }
-        this.regions[idx]!.accessReported = true;
         this.reportedBy[idx] = this.reportedBy[idx]! | (1 << store.primitive[i]!);
         if (store.isWrite[i] === 1) this.written[idx] = 1;
         for (let j = 0; j < this.cpuSets.length; j++) if (this.cpuSets[j]!.has(store.cpu[i]!)) this.cpuSetBits[idx] = this.cpuSetBits[idx]! | (1 << j);
@@ -134,6 +135,11 @@ export class ReportDrain {
     });
     ctx.costNs += seen * ctx.costs.reportNs;
     return seen;
+  }
+
+  /** Did a report credit region k (region order) in the last drain? */
+  reported(k: number): boolean {
+    return this.reportedBy[k] !== 0;
   }
 
   /** The region objects of the last drain, in the order of reportedBy. */
