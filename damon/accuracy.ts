@@ -136,7 +136,6 @@ export class AccuracyTracker {
   /** Truth pages of the current window for target `tid` (vaddr: its process's pages; paddr: frames). */
   private pageTruth(pid: number | null, samples: number): { pages: PageTruth; ids: number[] } {
     const t = this.m.truth!;
-    t.flush();
     const list: Array<[number, number, number, number]> = [];
     const ch = this.channel;
     if (ch !== null) {

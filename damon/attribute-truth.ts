@@ -33,7 +33,6 @@ export class AttributeScorer {
     const sets = cpuSetsOf(probes);
     const est = probes.map(() => 0), truth = probes.map(() => 0);
     const t = m.truth;
-    t?.flush();
     const e: SampleEvidence = { present: true, anon: false, memcg: 0, node: 0, pteYoung: false, reportedBy: 0, written: false, cpuSets: 0 };
     for (const s of snaps) {
       for (const r of s.regions) for (let i = 0; i < probes.length; i++) est[i]! += (Math.min(r.probeHits[i]!, samples) / samples) * (r.end - r.start);

@@ -6,9 +6,10 @@
 
 import type { Machine } from "../hw/machine.ts";
 import type { DamonContext } from "./context.ts";
-import { PaddrOps } from "./paddr.ts";
+import { PADDR_REPORTS, PaddrOps } from "./paddr.ts";
+import type { ReportEligibility } from "./report-buffer/drain.ts";
 import type { SamplingOps } from "./ops-common.ts";
-import { VaddrOps } from "./vaddr.ts";
+import { VADDR_REPORTS, VaddrOps } from "./vaddr.ts";
 
 /** One stretch of a heatmap's address axis: a VMA of a process (asid), or a node's memory (asid -1). */
 export interface AddressSegment {
@@ -21,6 +22,8 @@ export interface AddressSegment {
 export interface OpsSetDef<N extends string = string> {
   readonly name: N;
   readonly summary: string;
+  /** eligible_report and the address a report lands at (the drain asks the set's SamplingOps, which use these). */
+  readonly reports: ReportEligibility;
   /** The ground truth counts physical frames for it (paddr's regions are physical). */
   readonly truthFrames: boolean;
   create(machine: Machine): SamplingOps;
@@ -34,6 +37,7 @@ export const OPS_SETS = [
   {
     name: "vaddr",
     summary: "processes' virtual address spaces (one target per process)",
+    reports: VADDR_REPORTS,
     truthFrames: false,
     create: (m: Machine): SamplingOps => new VaddrOps(m),
     addTargets(ctx: DamonContext, m: Machine, pids: readonly number[] | undefined): void {
@@ -49,6 +53,7 @@ export const OPS_SETS = [
   {
     name: "paddr",
     summary: "physical memory (one target)",
+    reports: PADDR_REPORTS,
     truthFrames: true,
     create: (m: Machine): SamplingOps => new PaddrOps(m),
     addTargets(ctx: DamonContext): void {

@@ -229,7 +229,6 @@ export class Cpu extends Actor {
     }
     th.accesses += i - th.cursor;
     th.cursor = i;
-    this.m.truth?.flush();
     this.time[CpuTime.USER]! += this.clock - userStart - this.nonUserSince;
     this.nonUserSince = 0;
   }

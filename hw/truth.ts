@@ -28,10 +28,9 @@ export class GroundTruth {
   /** Length of a sub-window (DAMON's sample interval); changes only at closeWindow(). */
   subWindowNs: number;
   readonly frames: boolean;
-  // Per PTE slot, current window, read through pageReads/pageWrites/pageSubCount (after flush():
-  // record() may hold a run of accesses back). One page's reads, writes, last sub-window and
-  // sub-window count sit side by side (V_STRIDE numbers at pte * V_STRIDE), so recording an access
-  // to a page touches one host cache line, not four.
+  // Per PTE slot, current window, read through pageReads/pageWrites/pageSubCount. One page's
+  // reads, writes, last sub-window and sub-window count sit side by side (V_STRIDE numbers at
+  // pte * V_STRIDE), so recording an access to a page touches one host cache line, not four.
   private v = newPageCounts(1024);
   // per PTE slot, whole run up to the last closed window (see totalReads/totalWrites)
   private vTotalReads = new Float64Array(1024);
@@ -94,12 +93,10 @@ export class GroundTruth {
 
   /** Reads of a page over the whole run so far (closed windows plus the current one). */
   totalReads(pte: number): number {
-    this.flush();
     return this.vTotalReads[pte]! + this.v[pte * V_STRIDE + V_READS]!;
   }
 
   totalWrites(pte: number): number {
-    this.flush();
     return this.vTotalWrites[pte]! + this.v[pte * V_STRIDE + V_WRITES]!;
   }
 
@@ -125,52 +122,19 @@ export class GroundTruth {
     this.vTotalWrites = growF64(this.vTotalWrites, cap, 0);
   }
 
-  /**
-   * Records one access (hot path). `frame` is the 4 KiB frame touched; `t` the CPU clock.
-   * Consecutive accesses to the same page and frame in the same sub-window are counted in a
-   * pending run and applied together when another page, frame or sub-window comes, or at flush():
-   * the counts, the touched lists and their order are what one update per access would give.
-   */
+  /** Records one access (hot path). `frame` is the 4 KiB frame touched; `t` the CPU clock. */
   record(pte: number, frame: number, write: boolean, t: number): void {
     const sub = t >= this.subLo && t < this.subHi ? this.subK : this.enterSubWindow(t);
-    if (pte === this.runPte && frame === this.runFrame && sub === this.runSub) {
-      if (write) this.runWrites++;
-      else this.runReads++;
-      return;
-    }
-    if (this.runPte >= 0) this.applyRun();
-    this.runPte = pte;
-    this.runFrame = frame;
-    this.runSub = sub;
-    this.runReads = write ? 0 : 1;
-    this.runWrites = write ? 1 : 0;
-  }
-
-  /** Applies the pending run. Readers of the counts call it first (CPUs call it after each quantum). */
-  flush(): void {
-    if (this.runPte >= 0) this.applyRun();
-  }
-
-  // the pending run of record(): page, frame, sub-window, reads and writes (runPte -1: none)
-  private runPte = -1;
-  private runFrame = -1;
-  private runSub = -1;
-  private runReads = 0;
-  private runWrites = 0;
-
-  private applyRun(): void {
-    const pte = this.runPte, sub = this.runSub, reads = this.runReads, writes = this.runWrites;
-    this.runPte = -1;
     const v = this.v, at = pte * V_STRIDE;
     const r = v[at + V_READS]!, w = v[at + V_WRITES]!;
     if (r + w === 0) this.touchV(pte);
-    v[at + V_WRITES] = w + writes;
-    v[at + V_READS] = r + reads;
+    if (write) v[at + V_WRITES] = w + 1;
+    else v[at + V_READS] = r + 1;
     if (v[at + V_SUB_LAST] !== sub) {
       v[at + V_SUB_LAST] = sub;
       v[at + V_SUB_COUNT]!++;
     }
-    if (this.frames) this.recordFrame(this.runFrame, reads, writes, sub);
+    if (this.frames) this.recordFrame(frame, write, sub);
   }
 
   /** Math.floor(t / subWindowNs), remembering the range of times that give the same answer. */
@@ -189,7 +153,7 @@ export class GroundTruth {
     return k;
   }
 
-  private recordFrame(frame: number, reads: number, writes: number, sub: number): void {
+  private recordFrame(frame: number, write: boolean, sub: number): void {
     const at = frame * V_STRIDE;
     // a frame's four numbers never straddle a chunk (chunks hold a multiple of V_STRIDE entries)
     const c = this.f.chunk(at), j = at & CHUNK_MASK;
@@ -198,8 +162,8 @@ export class GroundTruth {
       if (this.fTouchedCount === this.fTouched.length) this.fTouched = growI32(this.fTouched, this.fTouched.length * 2);
       this.fTouched[this.fTouchedCount++] = frame;
     }
-    c[j + V_WRITES] = w + writes;
-    c[j + V_READS] = r + reads;
+    if (write) c[j + V_WRITES] = w + 1;
+    else c[j + V_READS] = r + 1;
     if (c[j + V_SUB_LAST] !== sub + 1) {
       c[j + V_SUB_LAST] = sub + 1;
       c[j + V_SUB_COUNT]!++;
@@ -217,7 +181,6 @@ export class GroundTruth {
    * sub-window indexes are only compared within a window, so the new scale starts clean.
    */
   closeWindow(now: number, nextSubWindowNs = this.subWindowNs): void {
-    this.flush();
     for (const l of this.listeners) l(this, this.windowStart, now);
     const v = this.v;
     for (let i = 0; i < this.vTouchedCount; i++) {

@@ -27,6 +27,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { intOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
+import { primitiveDef } from "../../damon/primitives/index.ts";
 import { parseOpsName } from "../../damon/ops-sets.ts";
 import { parseKernel } from "../../damon/kernel.ts";
 import { attrsFromArgs, machineConfig, monitorOptionsFromArgs, RUN_OPTIONS } from "../run-setup.ts";
@@ -164,7 +165,7 @@ function validateRun(c: CaseSpec, file: string): void {
     if (parseDuration(String(args.values.quantum), "ns", "run.quantum") <= 0) throw new InputError("must be positive", { field: "run.quantum" });
     attrsFromArgs(spec, args);
     const mon = monitorOptionsFromArgs(spec, args, config.cpus.length);
-    const pushed = (mon.primitives ?? []).filter((p) => p !== "pte");
+    const pushed = (mon.primitives ?? []).filter((p) => primitiveDef(p).reports);
     if (pushed.length > 0 && !kernel.reportAccess) throw new InputError(`${pushed.join(", ")} need damon_report_access(), which kernel ${kernel.name} lacks (damon/next only)`, { field: "run.primitives" });
     const d = parseDuration(String(args.values.duration), "s", "run.duration");
     if (d <= 0) throw new InputError("must be positive", { field: "run.duration" });

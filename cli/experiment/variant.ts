@@ -215,10 +215,8 @@ function addHeatRow(m: Machine, heat: HeatmapRows, axis: Axis, snaps: Snapshot[]
       else addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), channel.subCount[p]!);
     }
   } else if (frames) {
-    t.flush();
     for (let i = 0; i < t.fTouchedCount; i++) addPage(-1, t.fTouched[i]! * 4096, 4096, t.frameSubCount(t.fTouched[i]!));
   } else {
-    t.flush();
     for (let i = 0; i < t.vTouchedCount; i++) {
       const p = t.vTouched[i]!;
       addPage(m.ptes.asid[p]!, m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), t.pageSubCount(p));

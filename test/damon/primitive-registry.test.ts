@@ -13,7 +13,10 @@ import { createMonitor } from "../../damon/monitor.ts";
 import { OPS_SET_NAMES, OPS_SETS } from "../../damon/ops-sets.ts";
 import { checkParamValue, PRIMITIVE_DEFS, PRIMITIVES, primitiveId, primitiveOfEvidence, primitivesHelp, REPORTING_PRIMITIVES, type ParamSpec } from "../../damon/primitives/index.ts";
 import { parseProbe, PROBE_FILTER_TYPES } from "../../damon/probes.ts";
-import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
+import { DROP_REASON_NAMES, ReportStore } from "../../damon/report-buffer/buffer.ts";
+import { Target } from "../../damon/region.ts";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Stats } from "../../sim/stats.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 import { makeMachine } from "../hw/helpers.ts";
@@ -127,5 +130,46 @@ describe("the operations sets", () => {
       expect(o.create(m).name).toBe(o.name);
     }
     expect(OPS_SET_NAMES).toEqual(["vaddr", "paddr"]);
+  });
+
+  it("each declares eligible_report: vaddr takes its process's reports at their virtual address, paddr every report at its physical one", () => {
+    const { m } = makeMachine("tiny", { truth: false });
+    const store = new ReportStore(2);
+    store.put(0, { time: 0, cpu: 0, tid: 70, pid: 7, vaddr: 0x1000, paddr: 0x5000, size: 8, isWrite: false, primitive: "fault", context: "process" });
+    store.put(1, { time: 0, cpu: 1, tid: 80, pid: 8, vaddr: 0x2000, paddr: 0x6000, size: 8, isWrite: true, primitive: "ibs", context: "nmi" });
+    const target = (pid: number | null): Target => new Target(0, pid);
+    const want: Record<string, Array<[number | null, number, boolean, number]>> = {
+      vaddr: [[7, 0, true, 0x1000], [7, 1, false, 0x2000], [8, 1, true, 0x2000]],
+      paddr: [[null, 0, true, 0x5000], [null, 1, true, 0x6000]],
+    };
+    for (const o of OPS_SETS) {
+      const ops = o.create(m);
+      for (const [pid, i, eligible, addr] of want[o.name]!) {
+        expect(o.reports.eligibleReport(store, i, target(pid)), `${o.name} report ${i} target ${pid}`).toBe(eligible);
+        expect(ops.eligibleReport(store, i, target(pid)), `${o.name} ops report ${i}`).toBe(eligible);
+        expect(o.reports.reportAddress(store, i)).toBe(addr);
+        expect(ops.reportAddress(store, i)).toBe(addr);
+      }
+    }
+  });
+});
+
+describe("layering", () => {
+  it("hw/ imports nothing from damon/ or cli/ (the primitives' DAMON side lives in damon/primitives/)", () => {
+    const root = join(import.meta.dirname, "..", "..", "hw");
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (n.endsWith(".ts")) files.push(p);
+      }
+    };
+    walk(root);
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      const text = readFileSync(f, "utf8");
+      expect(/from\s+["'][./]*\/(damon|cli)\//.test(text), f).toBe(false);
+    }
   });
 });

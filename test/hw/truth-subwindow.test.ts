@@ -61,7 +61,6 @@ describe("GroundTruth sub-windows", () => {
                 count.set(pte, (count.get(pte) ?? 0) + 1);
               }
             });
-            g.flush();
             for (let p = 0; p < 8; p++) expect(g.pageSubCount(p)).toBe(count.get(p) ?? 0);
           }),
           { numRuns: 40 },
