@@ -2,11 +2,12 @@
 // content-addressed reuse (one changed axis value reruns only its cells), tables independent of
 // the worker count, and the summary's t-based confidence interval.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../cli/helpers.ts";
+import { BIN, runCli } from "../cli/helpers.ts";
 import { canonicalJson, jobKey, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
 import { valueOffsets } from "../../cli/study/json-locate.ts";
@@ -105,4 +106,34 @@ describe("study run (local)", () => {
     expect(c.status, c.stderr).toBe(0);
     expect(c.stderr).toContain("8 of 10 jobs already in the store; running 2");
   }, 180_000);
+});
+
+describe("study run resumes", () => {
+  it("continues a study killed with SIGKILL where it stopped", async () => {
+    // the test hook holds each job 400 ms; 6 jobs on 1 thread
+    const p = study("killed", { workload: ["study-test-sleep-400"], primitives: ["pte", "ibs"], seed: [1, 2] }, { workload: undefined });
+    const out = join(dir, "killed");
+    const env = { ...process.env, DAMON_SIM_STUDY_TEST: "1" };
+    const child = spawn(process.execPath, [BIN, "study", "run", p, "-o", out, "-j", "1", "-q"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    let childErr = "";
+    child.stderr!.on("data", (d: Buffer) => (childErr += d.toString()));
+    const exited = new Promise((r) => child.once("exit", r));
+    const stored = (): number => (existsSync(join(out, "store", "results")) ? readdirSync(join(out, "store", "results"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json") && !f.endsWith(".timing.json")).length : 0);
+    for (let i = 0; i < 400 && stored() < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(child.exitCode, childErr).toBeNull();
+    child.kill("SIGKILL");
+    await exited;
+    const done = stored();
+    expect(done).toBeGreaterThanOrEqual(2);
+    expect(done).toBeLessThan(6);
+    const again = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, [BIN, "study", "run", p, "-o", out, "-j", "1"], { env, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      c.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+      c.on("exit", (status) => resolve({ status, stderr }));
+    });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`${done} of 6 jobs already in the store; running ${6 - done}`);
+    expect(JSON.parse(readFileSync(join(out, "results.json"), "utf8"))).toHaveLength(6);
+  }, 60_000);
 });
