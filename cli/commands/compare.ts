@@ -22,6 +22,7 @@ import { runPool } from "../experiment/pool.ts";
 import { csv, resultsJson, rowsOf, table, timingJson } from "../experiment/output.ts";
 import { SCENARIOS, scenarioNames } from "../experiment/scenarios.ts";
 import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts";
+import { isKernelVersion, KERNEL_VERSIONS } from "../../damon/kernel.ts";
 import { BASELINE, defaultExperiment, experimentFromJson, isExperimentJson, paramList, readExperimentJson, variant, type ExperimentSpec, type VariantSpec } from "../experiment/spec.ts";
 import { writeReport } from "../experiment/html-report.ts";
 import { setupVariant, type VariantResult } from "../experiment/variant.ts";
@@ -41,6 +42,7 @@ const spec: CommandSpec = {
     primitives: { type: "string", value: "LIST", description: "one variant per primitive", default: PRIMITIVES.join(",") },
     param: { type: "string", value: "PRIM.KEY=V", description: "a primitive's parameter for every variant (repeatable)", multiple: true },
     ops: { type: "string", value: OPS_SET_NAMES.join("|"), description: "DAMON operations set (default: vaddr, or the experiment's)" },
+    kernel: { type: "string", value: "VERSION", description: `DAMON as kernel VERSION does it, for every variant: ${KERNEL_VERSIONS.join(", ")} (default: the experiment's, or mainline with the report-access RFC)` },
     duration: { type: "string", value: "T", description: "simulated time per variant (default: 3s, or the experiment's)" },
     seed: { type: "string", value: "N", description: "seed of the workload, the same for every variant (default: 1, or the experiment's)" },
     sample: { type: "string", value: "T", description: "sampling interval (default: 5ms, or the experiment's)" },
@@ -102,6 +104,11 @@ function applyOverrides(x: ExperimentSpec, args: ParsedArgs): void {
   if (given("seed")) x.seed = intOpt(spec, args, "seed")!;
   if (given("sample")) x.sampleUs = Math.round(parseDuration(stringOpt(args, "sample")!, "us", "--sample") / 1000);
   if (given("aggr")) x.aggrUs = Math.round(parseDuration(stringOpt(args, "aggr")!, "us", "--aggr") / 1000);
+  if (given("kernel")) {
+    const k = stringOpt(args, "kernel")!;
+    if (!isKernelVersion(k)) throw new UsageError(`compare: unknown kernel '${k}': one of ${KERNEL_VERSIONS.join(", ")}`);
+    x.kernel = k;
+  }
   if (given("ops")) {
     x.ops = parseOpsName(stringOpt(args, "ops"), (m) => new UsageError(`compare: --ops ${m}`));
   }

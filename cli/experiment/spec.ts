@@ -27,6 +27,7 @@ import { parseOpsName, type OpsName } from "../../damon/ops-sets.ts";
 import { isPrimitiveName, PRIMITIVES, type PrimitiveName } from "../../damon/primitives/index.ts";
 import { parseCpuList } from "../../damon/report-buffer/filters.ts";
 import { parsePrimitiveParam } from "../run-setup.ts";
+import { isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from "../../damon/kernel.ts";
 
 export interface FilterSpec {
   type: "cpumask" | "threads" | "write";
@@ -67,6 +68,8 @@ export interface ExperimentSpec {
   workload: string;
   machine: string;
   ops: OpsName;
+  /** --kernel VERSION for every variant (default: the --variant mainline rules). */
+  kernel?: KernelVersion;
   durationNs: number;
   seed: number;
   sampleUs: number;
@@ -163,7 +166,7 @@ function knownKeys(o: Record<string, unknown>, known: readonly string[], prefix:
   }
 }
 
-const ROOT_KEYS = ["name", "description", "workload", "machine", "ops", "duration", "seed", "attrs", "theta", "warmup", "variants", "sweep"];
+const ROOT_KEYS = ["name", "description", "workload", "machine", "ops", "kernel", "duration", "seed", "attrs", "theta", "warmup", "variants", "sweep"];
 const ATTR_KEYS = ["sample", "aggr", "update", "minRegions", "maxRegions"];
 const VARIANT_KEYS = ["name", "primitives", "params", "buffer", "filterSemantics", "filters", "truthFilter", "flushTlbOnMkold", "numaBalancing"];
 const FILTER_KEYS = ["type", "matching", "allow", "cpus", "tids"];
@@ -257,6 +260,10 @@ export function experimentFromJson(raw: unknown, path: string, opts: ExperimentO
   const limit: CpuLimit | null = nCpus === null ? null : { machine, cpus: nCpus };
   if (o.ops !== undefined) {
     x.ops = parseOpsName(o.ops, (m) => new InputError(m, { file: path, field: "ops" }));
+  }
+  if (o.kernel !== undefined) {
+    if (typeof o.kernel !== "string" || !isKernelVersion(o.kernel)) throw new InputError(`must be one of ${KERNEL_VERSIONS.join(", ")}, got ${clip(JSON.stringify(o.kernel))}`, { file: path, field: "kernel" });
+    x.kernel = o.kernel;
   }
   const dur = (v: unknown, field: string, unit: "s" | "us"): number => {
     try {

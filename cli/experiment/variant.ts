@@ -10,6 +10,7 @@ import type { Machine } from "../../hw/machine.ts";
 import { TruthChannel } from "../../hw/truth-channel.ts";
 import { AccuracyTracker, type AccuracySummary, type WindowAccuracy } from "../../damon/accuracy.ts";
 import { defaultAttrs, nrSamplesPerAggr } from "../../damon/attrs.ts";
+import { kernelRules } from "../../damon/kernel.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import type { Monitor } from "../../damon/monitor.ts";
 import { opsSet, type AddressSegment, type OpsName } from "../../damon/ops-sets.ts";
@@ -118,6 +119,7 @@ export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
     },
     monitor: !v.monitor ? null : {
       ops: x.ops,
+      ...(x.kernel ? { kernel: kernelRules(x.kernel), variant: kernelRules(x.kernel).core } : {}),
       attrs: { ...defaultAttrs(), sampleUs: x.sampleUs, aggrUs: x.aggrUs, opsUpdateUs: x.opsUpdateUs, minNrRegions: x.minNrRegions, maxNrRegions: x.maxNrRegions },
       primitives: v.primitives,
       params: parsePrimitiveParams(paramList(v)),

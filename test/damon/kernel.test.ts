@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readRecordFile } from "../../damon/damo/record.ts";
 import { runCli } from "../cli/helpers.ts";
+import { experimentFromJson } from "../../cli/experiment/spec.ts";
+import { setupVariant } from "../../cli/experiment/variant.ts";
 import { mergeRegions, splitRegions, updateAccessRate } from "../../damon/aggregate.ts";
 import { defaultAttrs, nrSamplesPerAggr, type DamonAttrs } from "../../damon/attrs.ts";
 import { DamonContext } from "../../damon/context.ts";
@@ -306,4 +308,23 @@ describe("damon-sim run --kernel", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown kernel 'v5.4'/);
   }, 60_000);
+});
+
+describe("experiment files and compare take the kernel too", () => {
+  it("\"kernel\" in an experiment file reaches every variant's context; a bad one names the field", () => {
+    const x = experimentFromJson({ workload: "seq", machine: "tiny", kernel: "v6.12", variants: [{ name: "pte", primitives: ["pte"] }] }, "x.json");
+    expect(x.kernel).toBe("v6.12");
+    const sim = setupVariant(x, x.variants[0]!);
+    expect(sim.monitor!.ctx.kernel.name).toBe("v6.12");
+    expect(() => experimentFromJson({ kernel: "v9", variants: [{ primitives: ["pte"] }] }, "x.json")).toThrow(/x\.json.*kernel.*must be one of v6.12/);
+    // a push primitive on a kernel without damon_report_access() fails when the variant is built
+    const y = experimentFromJson({ workload: "seq", machine: "tiny", kernel: "v6.18", variants: [{ name: "ibs", primitives: ["ibs"] }] }, "y.json");
+    expect(() => setupVariant(y, y.variants[0]!)).toThrow(/ibs needs damon_report_access\(\), which kernel v6.18 lacks/);
+  });
+
+  it("compare --kernel refuses an unknown version (exit 2)", () => {
+    const r = runCli(["compare", "seq", "--machine", "tiny", "--kernel", "v2.6", "-q"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown kernel 'v2.6'/);
+  }, 30_000);
 });
