@@ -115,6 +115,7 @@ export class DamonContext {
     const maxProbes = o.maxProbes ?? DEFAULT_MAX_PROBES;
     if (this.probes.length > maxProbes) throw new InputError(`at most ${maxProbes} probes per context (got ${this.probes.length})`, { field: "probes" });
     if (this.probes.length > MAX_PROBES) throw new InputError(`the simulator keeps at most ${MAX_PROBES} probe counters per region`, { field: "probes" });
+    if (this.probes.length > 0 && !this.kernel.probes) throw new InputError(`data-attribute probes (struct damon_probe) are not in kernel ${this.kernel.name}: damon/next only (use --kernel next)`, { field: "probes" });
     this.attributesOnly = this.probes.some((p) => p.weight > 0);
     if (this.probes.length > 0) validateProbeParams(this.attrs, this.probes);
   }

@@ -17,12 +17,14 @@
 //                                                             (v6.15)
 //   DAMON_STAT           no     yes    yes   yes       yes    mm/damon/stat.c (v6.17)
 //   damon_report_access  no     no     no    no        yes    the report-access RFC series, damon/next only
+//   probes               no     no     no    no        yes    struct damon_probe, data attributes monitoring
+//                                                             (mm-new 2026-05-18; not in v7.1)
 //
 // "mainline" is the torvalds/linux state the reference notes were taken from (core.c@004ded6b,
 // stat.c@06f5ff36) plus the 6.18 age rule; v7.1 models the same rules (no change the simulator models
 // is confirmed between them). Without --kernel, the older --variant switch still works: its
-// "mainline" is the mainline rule set with the report-access RFC applied on top, so the push
-// primitives stay usable, and its "next" is the next rule set.
+// "mainline" is the mainline rule set with the report-access RFC and the probes series applied on
+// top, so the push primitives and probes stay usable, and its "next" is the next rule set.
 
 import { InputError } from "../sim/errors.ts";
 import type { SplitState } from "./aggregate.ts";
@@ -44,6 +46,8 @@ export interface KernelRules {
   readonly intervalsTuning: boolean;
   readonly damonStat: boolean;
   readonly reportAccess: boolean;
+  /** Data-attribute probes (struct damon_probe). */
+  readonly probes: boolean;
 }
 
 const MAINLINE: Omit<KernelRules, "name"> = {
@@ -53,6 +57,7 @@ const MAINLINE: Omit<KernelRules, "name"> = {
   intervalsTuning: true,
   damonStat: true,
   reportAccess: false,
+  probes: false,
 };
 
 const RULES: Record<KernelVersion, Omit<KernelRules, "name">> = {
@@ -60,7 +65,7 @@ const RULES: Record<KernelVersion, Omit<KernelRules, "name">> = {
   "v6.18": MAINLINE,
   "v7.1": MAINLINE,
   mainline: MAINLINE,
-  next: { ...MAINLINE, core: "next", minRegionsAtStart: true, reportAccess: true },
+  next: { ...MAINLINE, core: "next", minRegionsAtStart: true, reportAccess: true, probes: true },
 };
 
 export function isKernelVersion(s: string): s is KernelVersion {
@@ -74,7 +79,7 @@ export function kernelRules(v: KernelVersion): KernelRules {
 
 /** The rules --variant selected before --kernel existed (mainline keeps the push primitives usable). */
 export function variantRules(v: Variant): KernelRules {
-  return v === "next" ? kernelRules("next") : { name: "mainline+reports", ...RULES.mainline, reportAccess: true };
+  return v === "next" ? kernelRules("next") : { name: "mainline+reports", ...RULES.mainline, reportAccess: true, probes: true };
 }
 
 /** Rules from a variant (the older switch) or rules; the default is --variant mainline. */

@@ -49,7 +49,8 @@ describe("--kernel VERSION", () => {
     expect(r("v6.18")).toMatchObject({ core: "mainline", ageResetOnZeroChange: true, intervalsTuning: true, damonStat: true, reportAccess: false, minRegionsAtStart: false });
     expect(r("v7.1")).toMatchObject({ ...r("v6.18"), name: "v7.1" });
     expect(r("mainline")).toMatchObject({ ...r("v6.18"), name: "mainline" });
-    expect(r("next")).toMatchObject({ core: "next", ageResetOnZeroChange: true, intervalsTuning: true, reportAccess: true, minRegionsAtStart: true });
+    expect(r("next")).toMatchObject({ core: "next", ageResetOnZeroChange: true, intervalsTuning: true, reportAccess: true, minRegionsAtStart: true, probes: true });
+    for (const k of ["v6.12", "v6.18", "v7.1", "mainline"] as const) expect(r(k).probes).toBe(false);
   });
 
   it("keeps --variant as the older spelling and refuses contradictions and unknown versions", () => {
@@ -57,7 +58,7 @@ describe("--kernel VERSION", () => {
     expect(parseKernel(undefined, "next")).toEqual(kernelRules("next"));
     expect(parseKernel("next", "next")).toEqual(kernelRules("next"));
     // --variant mainline is mainline's rules with the report-access RFC applied (push primitives usable)
-    expect(variantRules("mainline")).toMatchObject({ ...kernelRules("mainline"), name: "mainline+reports", reportAccess: true });
+    expect(variantRules("mainline")).toMatchObject({ ...kernelRules("mainline"), name: "mainline+reports", reportAccess: true, probes: true });
     expect(() => parseKernel("v6.18", "next")).toThrow(/contradicts/);
     expect(() => parseKernel("v5.15", undefined)).toThrow(/unknown kernel 'v5.15': one of v6.12, v6.18, v7.1, mainline, next/);
     expect(() => parseKernel(undefined, "stable")).toThrow(/--variant must be mainline or next/);
@@ -71,6 +72,18 @@ describe("--kernel VERSION", () => {
     // and not through damon_set_attrs later either
     const ctx = new DamonContext({ attrs: attrs(), ops: noOps, rng: new RngRoot(1).stream("t"), kernel: kernelRules("v6.12") });
     expect(() => ctx.setAttrs(attrs({ intervalsGoal: goal }))).toThrow(/v6.15/);
+  });
+});
+
+describe("data-attribute probes are damon/next's", () => {
+  // struct damon_probe and the probes sysfs directory came with the data attributes monitoring
+  // series (PATCH 00/28, into mm-new on 2026-05-18): no released kernel up to v7.1 has them
+  it("a context with a probe is refused on mainline and older, accepted on next", () => {
+    const probe = { name: "anon", filters: [{ type: "anon" as const, matching: true, allow: true }], weight: 0 };
+    const make = (k: (typeof KERNEL_VERSIONS)[number]) => new DamonContext({ attrs: attrs(), ops: noOps, rng: new RngRoot(1).stream("t"), kernel: kernelRules(k), probes: [probe] });
+    expect(() => make("mainline")).toThrow(/probes .* not in kernel mainline/);
+    expect(() => make("v7.1")).toThrow(/not in kernel v7.1/);
+    expect(make("next").probes.length).toBe(1);
   });
 });
 
