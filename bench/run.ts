@@ -13,6 +13,7 @@ const MODULES: Array<() => Promise<{ benchmarks: Benchmark[] }>> = [
   () => import("./hw-primitives.ts"),
   () => import("./damon-reports.ts"),
   () => import("./run-masim.ts"),
+  () => import("./study-fleet.ts"),
   // @benchmarks-end (add new benchmark modules just above this line)
 ];
 
