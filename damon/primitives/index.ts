@@ -2,7 +2,9 @@
 // a report's primitive number and a bit in the per-region evidence masks, so the order is part of
 // the output format). Everything that lists primitives (report buffers' drop counters, the
 // monitor, probe filter types, --primitives and --param, compare's defaults, the scenarios, help)
-// derives from PRIMITIVE_DEFS. Adding a primitive: one module in this folder and one entry here.
+// derives from PRIMITIVE_DEFS. Adding a primitive: one module in this folder (importing its
+// hardware/kernel model from hw/primitives/, a new file there when it needs one) and one entry in
+// PRIMITIVE_DEFS; test/damon/primitive-registry.test.ts checks that every derived list has it.
 
 import { fault } from "./fault.ts";
 import { ibs } from "./ibs.ts";
