@@ -75,7 +75,11 @@ describe("atomic trace writing", () => {
           out += d.toString();
           if (out.includes("ready")) res();
         });
-        child.on("exit", () => rej(new Error(`child exited before writing: ${err}`)));
+        // "close" comes after the child's output is read ("exit" may come before it): only a
+        // child that never said "ready" failed to start writing
+        child.on("close", () => {
+          if (!out.includes("ready")) rej(new Error(`child exited before writing: ${err}`));
+        });
       });
       expect(readdirSync(dir).some((f) => f.startsWith(".out.dst.tmp-"))).toBe(true);
       if (how === "SIGINT") child.kill("SIGINT");
