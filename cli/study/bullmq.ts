@@ -11,7 +11,7 @@ import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Job, Queue, QueueEvents, Worker, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
-import { SimError, UsageError } from "../../sim/errors.ts";
+import { OutputFailure, SimError, UsageError } from "../../sim/errors.ts";
 import type { BackendOutcome, JobFailure } from "./local.ts";
 import type { PlannedJob } from "./spec.ts";
 import { ResultStore } from "./store.ts";
@@ -28,7 +28,7 @@ function connect(url: string, what: string, onError: (m: string) => void): Redis
 async function ready(r: Redis, url: string, ms: number): Promise<void> {
   if (r.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new UsageError(`cannot reach Redis at ${url} within ${ms / 1000} s (is redis-server running and reachable?)`)), ms);
+    const t = setTimeout(() => reject(new OutputFailure(`cannot reach Redis at ${url} within ${ms / 1000} s (is redis-server running there, and reachable from this machine?)`)), ms);
     r.once("ready", () => {
       clearTimeout(t);
       resolve();
@@ -57,6 +57,12 @@ export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqO
     lastErr = m;
   };
   const conn = connect(o.redis, "study", onError);
+  try {
+    await ready(conn, o.redis, 10_000);
+  } catch (e) {
+    conn.disconnect();
+    throw e;
+  }
   const evConn = connect(o.redis, "study", onError);
   const queue = new Queue<JobTask, TaskOutcome>(o.queue, { connection: conn });
   const events = new QueueEvents(o.queue, { connection: evConn });
@@ -81,7 +87,6 @@ export async function runBullmq(jobs: PlannedJob[], storeDir: string, o: BullmqO
   };
   process.once("SIGINT", onSigint);
   try {
-    await ready(conn, o.redis, 10_000);
     conn.on("ready", () => {
       if (lastErr) note("Redis connection back");
       lastErr = "";
@@ -201,7 +206,12 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     if (m !== lastErr) log(`Redis connection: ${m} (reconnecting)`);
     lastErr = m;
   });
-  await ready(conn, o.redis, 10_000);
+  try {
+    await ready(conn, o.redis, 10_000);
+  } catch (e) {
+    conn.disconnect();
+    throw e;
+  }
   if (o.store !== undefined) process.env.DAMON_SIM_STUDY_STORE = o.store;
   const name = `${hostname()}:${process.pid}`;
   const processor = fileURLToPath(new URL("./bull-processor.mjs", import.meta.url));
