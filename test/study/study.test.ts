@@ -11,6 +11,8 @@ import { BIN, runCli } from "../cli/helpers.ts";
 import { canonicalJson, jobKey, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
 import { valueOffsets } from "../../cli/study/json-locate.ts";
+import { loadStudy } from "../../cli/study/spec.ts";
+import { ResultStore } from "../../cli/study/store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "damon-sim-study-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,6 +52,31 @@ describe("study files", () => {
     const o = valueOffsets(text);
     expect(text.slice(o.get("a[1].b")!, o.get("a[1].b")! + 4)).toBe("true");
     expect(text[o.get("c.d")!]).toBe('"');
+  });
+});
+
+describe("study plans", () => {
+  const store = new ResultStore(join(dir, "plan-store"), true);
+  it("apply parameter axes to the primitives that take them, exclusions and baselines", () => {
+    const p = study("plan1", { primitives: ["pte", "ibs", "pte+ibs"], "ibs.period": [1024, 4096], seed: [1, 2] }, { exclude: [{ primitives: "pte+ibs", "ibs.period": 1024 }] });
+    const plan = loadStudy(p, store);
+    const runs = plan.jobs.filter((j) => j.role === "run");
+    // per seed: pte, ibs x 2, pte+ibs x 1 (1024 excluded)
+    expect(runs).toHaveLength(8);
+    expect(runs.filter((j) => j.spec.primitives.join("+") === "pte+ibs").map((j) => j.spec.params["ibs.period"])).toEqual([4096, 4096]);
+    expect(plan.jobs.filter((j) => j.role === "baseline").map((j) => j.spec.monitor)).toEqual([false, false]);
+    expect(new Set(runs.map((j) => j.key)).size).toBe(8);
+    const ref = loadStudy(study("plan2", { primitives: ["pte", "ibs"], seed: [1] }, { baseline: { primitives: "pte" } }), store);
+    // the pte reference is also a cell: run once
+    expect(ref.jobs).toHaveLength(2);
+    expect(ref.jobs.every((j) => j.baselineKey === ref.jobs[0]!.key)).toBe(true);
+    const none = loadStudy(study("plan3", { seed: [1, 2] }, { baseline: "none" }), store);
+    expect(none.jobs.map((j) => j.role)).toEqual(["run", "run"]);
+  });
+  it("refuse exclusions that name values the axis lacks, and empty studies", () => {
+    expect(() => loadStudy(study("ex1", { primitives: ["pte", "ibs"] }, { exclude: [{ primitives: "fault" }] }), store)).toThrow(/ex1\.json:\d+:\d+, field 'exclude\[0\]\.primitives': "fault" is not a value of axis 'primitives'/);
+    expect(() => loadStudy(study("ex2", { primitives: ["pte"] }, { exclude: [{ primitives: "pte" }] }), store)).toThrow(/no jobs/);
+    expect(() => loadStudy(study("ex3", { seed: [1, 1] }), store)).toThrow(/duplicate value 1 \(also axes\.seed\[0\]\)/);
   });
 });
 
