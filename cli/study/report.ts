@@ -1,7 +1,8 @@
 // A study's report.html: one figure per axis (seed aside), each with a panel per workload
 // (faceting) for accuracy (F1) and one for overhead, the axis's values along x (in the file's
 // order, evenly spaced), one line per primitives value (per workload when the axis is primitives),
-// points at the mean over seeds and the other axes, bars at the 95 % interval over seeds. SVG is
+// points at the mean over seeds and the other axes, bars at the 95 % interval over seeds; a
+// primitive a parameter axis does not apply to is drawn as a flat line at its mean. SVG is
 // drawn with cli/plot/svg.ts and inlined, so the file needs nothing else.
 
 import { axes as drawAxes, escapeXml, svgDocument } from "../plot/svg.ts";
@@ -51,15 +52,19 @@ export function axisFigure(plan: StudyPlan, rows: Row[], axis: string): string {
       const inFacet = runs.filter((r) => wl === "all" || label(r.workload ?? plan.jobs[0]!.spec.workload) === wl);
       const seriesKey = (r: Row): string => (axis === "primitives" ? label(r.workload ?? "all") : label(r.primitives));
       const series = new Map<string, Array<{ mean: number; lo: number; hi: number } | null>>();
+      const point = (rs: Row[]): { mean: number; lo: number; hi: number } | null => {
+        const s = meanCi(rs.map((r) => r[m]).filter((v): v is number => typeof v === "number" && Number.isFinite(v)));
+        return s.mean === null ? null : { mean: s.mean, lo: s.lo ?? s.mean, hi: s.hi ?? s.mean };
+      };
       for (const name of [...new Set(inFacet.map(seriesKey))]) {
-        series.set(
-          name,
-          xs.map((x) => {
-            const vals = inFacet.filter((r) => seriesKey(r) === name && label(r[axis]) === x).map((r) => r[m]).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-            const s = meanCi(vals);
-            return s.mean === null ? null : { mean: s.mean, lo: s.lo ?? s.mean, hi: s.hi ?? s.mean };
-          }),
-        );
+        const mine = inFacet.filter((r) => seriesKey(r) === name);
+        const pts = xs.map((x) => point(mine.filter((r) => label(r[axis]) === x)));
+        if (pts.some((p) => p !== null)) series.set(name, pts);
+        else {
+          // the axis does not apply to this series (a parameter of another primitive): its mean as a flat reference line
+          const flat = point(mine);
+          if (flat) series.set(`${name} (no ${axis})`, xs.map(() => flat));
+        }
       }
       parts.push(panel(fi * W, mi * H, `${mLabel}${wl === "all" ? "" : ` - ${wl}`}`, xs, series, mLabel, axis));
     });
