@@ -23,6 +23,8 @@ export interface JobSpec {
   machine: string;
   seed: number;
   ops: string;
+  /** DAMON kernel version rules (damon/kernel.ts); absent: the default. */
+  kernel?: string;
   durationNs: number;
   sampleUs: number;
   aggrUs: number;
@@ -119,6 +121,7 @@ export function experimentJson(spec: JobSpec, inputsDir: string): Record<string,
     workload: inputPath(spec.workload, inputsDir),
     machine: inputPath(spec.machine, inputsDir),
     ops: spec.ops,
+    ...(spec.kernel !== undefined ? { kernel: spec.kernel } : {}),
     duration: `${spec.durationNs}ns`,
     seed: spec.seed,
     attrs: { sample: `${spec.sampleUs}us`, aggr: `${spec.aggrUs}us`, update: `${spec.opsUpdateUs}us`, minRegions: spec.minNrRegions, maxRegions: spec.maxNrRegions },

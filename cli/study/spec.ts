@@ -6,7 +6,7 @@
 //               "ibs.period": [1024, 4096], "attrs.sample": ["1ms", "5ms"], "seed": [1, 2, 3] },
 //     "exclude": [ { "primitives": "pte+ibs", "ibs.period": 1024 } ],
 //     "baseline": "unmonitored" }
-// Axes: workload, machine, seed, primitives ("a" or "a+b" or a list), ops, duration, theta,
+// Axes: workload, machine, seed, primitives ("a" or "a+b" or a list), ops, kernel, duration, theta,
 // attrs.sample|aggr|update|minRegions|maxRegions, and any primitive parameter "prim.key"; each
 // one's values are a non-empty list. workload, machine, seed and primitives may also be fixed at
 // the root. A primitive parameter axis only multiplies the cells whose primitives include that
@@ -57,9 +57,9 @@ export interface StudyPlan {
   cpus: Record<string, number>;
 }
 
-const ROOT_KEYS = ["name", "description", "workload", "machine", "seed", "primitives", "ops", "duration", "attrs", "theta", "warmup", "axes", "exclude", "baseline"];
+const ROOT_KEYS = ["name", "description", "workload", "machine", "seed", "primitives", "ops", "kernel", "duration", "attrs", "theta", "warmup", "axes", "exclude", "baseline"];
 const ATTR_AXES = ["attrs.sample", "attrs.aggr", "attrs.update", "attrs.minRegions", "attrs.maxRegions"];
-const NAMED_AXES = ["workload", "machine", "ops", "duration", "theta", ...ATTR_AXES, "primitives"];
+const NAMED_AXES = ["workload", "machine", "ops", "kernel", "duration", "theta", ...ATTR_AXES, "primitives"];
 const DEFAULTS: Record<string, AxisValue> = { workload: "tiering", machine: "cxl-tier", seed: 1, primitives: "pte", ops: "vaddr", duration: "3s", theta: 0.5 };
 const ATTR_DEFAULTS: Record<string, AxisValue> = { "attrs.sample": "5ms", "attrs.aggr": "100ms", "attrs.update": "1s", "attrs.minRegions": 10, "attrs.maxRegions": 1000 };
 
@@ -92,7 +92,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
     }
   };
   const fixed: Record<string, AxisValue> = { ...DEFAULTS, ...ATTR_DEFAULTS };
-  for (const k of ["workload", "machine", "ops", "duration"] as const) {
+  for (const k of ["workload", "machine", "ops", "kernel", "duration"] as const) {
     if (o[k] === undefined) continue;
     if (typeof o[k] !== "string") throw loc.error("must be a string", k);
     fixed[k] = o[k];
@@ -161,7 +161,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
       if (a.name === "workload") return checkWorkload(String(v), field, loc);
       if (a.name === "machine") return checkMachine(String(v), field, loc);
       if (a.name === "primitives") return probe({ variants: [{ name: "p", primitives: String(v).split("+") }] }, field);
-      if (a.name === "ops" || a.name === "duration" || a.name === "theta") return probe({ [a.name]: v }, field);
+      if (a.name === "ops" || a.name === "kernel" || a.name === "duration" || a.name === "theta") return probe({ [a.name]: v }, field);
       if (a.name.startsWith("attrs.")) return probe({ attrs: { [a.name.slice(6)]: v } }, field);
       if (a.name === "seed") return;
       const prim = a.name.split(".")[0]!;
@@ -171,6 +171,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
   }
   for (const k of ["workload", "machine"] as const) if (!axisOf.has(k)) (k === "workload" ? checkWorkload : checkMachine)(String(fixed[k]), o[k] !== undefined ? k : "(root)", loc);
   for (const k of ["ops", "duration", "theta"]) if (!axisOf.has(k)) probe({ [k]: fixed[k] }, o[k] !== undefined ? k : "(root)");
+  if (!axisOf.has("kernel") && fixed.kernel !== undefined) probe({ kernel: fixed.kernel }, "kernel");
   for (const k of ATTR_AXES) if (!axisOf.has(k)) probe({ attrs: { [k.slice(6)]: fixed[k] } }, o.attrs !== undefined ? k : "(root)");
   if (!axisOf.has("primitives")) probe({ variants: [{ name: "p", primitives: String(fixed.primitives).split("+") }] }, o.primitives !== undefined ? "primitives" : "(root)");
 
@@ -240,11 +241,12 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
     if (seenRun.has(id)) continue;
     seenRun.add(id);
     const get = (k: string): AxisValue => (c[k] !== undefined ? c[k]! : fixed[k]!);
+    const getOpt = (k: string): AxisValue | undefined => (c[k] !== undefined ? c[k] : fixed[k]);
     const params: Record<string, number | boolean> = {};
     for (const a of axes) if (isParamAxis(a.name) && axesValues[a.name] !== null) params[a.name] = axesValues[a.name] as number | boolean;
     const machine = String(get("machine"));
     cpus[machine] ??= machineConfig(machine).cpus.length;
-    const base = makeSpec(get, warmup, ref);
+    const base = makeSpec(getOpt, warmup, ref);
     const spec: JobSpec = { ...base, monitor: true, primitives: prims, params: sortKeys(params) };
     const cellAxes = Object.fromEntries(Object.entries(axesValues).filter(([k]) => k !== "seed"));
     let baselineKey: string | null = null;
@@ -286,7 +288,7 @@ function isWorkloadPath(w: string): boolean {
   return (w.includes("/") || w.includes("\\") || extname(w) !== "") && existsSync(w) && statSync(w).isFile();
 }
 
-function makeSpec(get: (k: string) => AxisValue, warmup: number, ref: (kind: "workload" | "machine", v: string) => string): Omit<JobSpec, "monitor" | "primitives" | "params"> {
+function makeSpec(get: (k: string) => AxisValue | undefined, warmup: number, ref: (kind: "workload" | "machine", v: string) => string): Omit<JobSpec, "monitor" | "primitives" | "params"> {
   // the experiment parser normalises durations and attributes the way a run reads them
   const x = experimentFromJson(
     {
@@ -298,7 +300,10 @@ function makeSpec(get: (k: string) => AxisValue, warmup: number, ref: (kind: "wo
     },
     "study",
   );
+  const kernel = get("kernel");
   return {
+    // absent unless the study names one, so studies without it keep their keys
+    ...(kernel !== undefined ? { kernel: String(kernel) } : {}),
     workload: ref("workload", String(get("workload"))),
     machine: ref("machine", String(get("machine"))),
     seed: Number(get("seed")),

@@ -73,6 +73,14 @@ describe("study plans", () => {
     const none = loadStudy(study("plan3", { seed: [1, 2] }, { baseline: "none" }), store);
     expect(none.jobs.map((j) => j.role)).toEqual(["run", "run"]);
   });
+  it("take the DAMON kernel version as an axis, keys unchanged for studies that name none", () => {
+    const plain = loadStudy(study("k0", { seed: [1] }, { baseline: "none" }), store);
+    expect(plain.jobs[0]!.spec.kernel).toBeUndefined();
+    const k = loadStudy(study("k1", { kernel: ["v6.12", "next"] }, { baseline: "none" }), store);
+    expect(k.jobs.map((j) => j.spec.kernel)).toEqual(["v6.12", "next"]);
+    expect(k.jobs[0]!.key).not.toBe(k.jobs[1]!.key);
+    expect(() => loadStudy(study("k2", { kernel: ["v9"] }), store)).toThrow(/k2\.json:\d+:\d+, field 'axes\.kernel\[0\]': must be one of/);
+  });
   it("refuse exclusions that name values the axis lacks, and empty studies", () => {
     expect(() => loadStudy(study("ex1", { primitives: ["pte", "ibs"] }, { exclude: [{ primitives: "fault" }] }), store)).toThrow(/ex1\.json:\d+:\d+, field 'exclude\[0\]\.primitives': "fault" is not a value of axis 'primitives'/);
     expect(() => loadStudy(study("ex2", { primitives: ["pte"] }, { exclude: [{ primitives: "pte" }] }), store)).toThrow(/no jobs/);
