@@ -38,6 +38,27 @@ export const fingerprint32 = (key: number): number => Math.imul(key | 0, 0x9e377
  *   Float64:     the ways' keys (non-negative integers below 2^53; -1 when empty).
  * Ways are numbered 0..assoc-1 within their set.
  */
+/**
+ * Byte layout of one set's block in a WaySets (see below): list element size, bytes of the Int32
+ * head, where the keys start, and the whole block. A block larger than a host cache line is padded
+ * to whole lines (typed array buffers this large are line-aligned), so a lookup touches the head
+ * line (fingerprints, dirty bits, list) and the line of the one key it confirms, never a line
+ * shared with the next set.
+ */
+function blockLayout(assoc: number, lru: boolean, extra: number): { listBytes: number; headBytes: number; keysByte: number; block: number } {
+  // list nodes 0..assoc (the narrowest type that holds them; every preset takes bytes)
+  const listBytes = assoc < 0xff ? 1 : assoc < 0xffff ? 2 : 4;
+  const headBytes = 4 * (((assoc + 3) >> 2) + ((assoc + 31) >> 5) + extra * assoc);
+  const keysByte = Math.ceil((headBytes + (lru ? 2 * (assoc + 1) * listBytes : 0)) / 8) * 8;
+  const raw = keysByte + 8 * assoc;
+  return { listBytes, headBytes, keysByte, block: raw > 64 ? Math.ceil(raw / 64) * 64 : raw };
+}
+
+/** Host bytes of the model state of `sets` sets of `assoc` ways (what the constructor allocates). */
+export function waySetsBytes(sets: number, assoc: number, lru: boolean, extra = 0): number {
+  return sets * blockLayout(assoc, lru, extra).block;
+}
+
 export class WaySets {
   readonly sets: number;
   readonly assoc: number;
@@ -69,16 +90,8 @@ export class WaySets {
     this.extra = extra;
     this.words = (assoc + 3) >> 2;
     this.dirtyWords = (assoc + 31) >> 5;
-    // list nodes 0..assoc (the narrowest type that holds them; every preset takes bytes)
-    const listBytes = assoc < 0xff ? 1 : assoc < 0xffff ? 2 : 4;
-    const headBytes = 4 * (this.words + this.dirtyWords + extra * assoc);
+    const { listBytes, headBytes, keysByte, block } = blockLayout(assoc, lru, extra);
     const listStart = headBytes / listBytes;
-    const keysByte = Math.ceil((headBytes + (lru ? 2 * (assoc + 1) * listBytes : 0)) / 8) * 8;
-    // A block larger than a host cache line is padded to whole lines (typed array buffers this
-    // large are line-aligned), so a lookup touches the head line (fingerprints, dirty bits, list)
-    // and the line of the one key it confirms, never a line shared with the next set.
-    const raw = keysByte + 8 * assoc;
-    const block = raw > 64 ? Math.ceil(raw / 64) * 64 : raw;
     this.strideI32 = block / 4;
     this.strideList = block / listBytes;
     this.strideF64 = block / 8;

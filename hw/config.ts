@@ -11,6 +11,7 @@ import { didYouMean, InputError } from "../sim/errors.ts";
 import { readInputText } from "../sim/input-text.ts";
 import { parseJsonText } from "../sim/json-text.ts";
 import { formatSize, isPowerOfTwo, parseSize } from "../sim/units.ts";
+import { waySetsBytes } from "./cache.ts";
 
 export type ReplacementPolicy = "lru" | "plru";
 
@@ -185,12 +186,6 @@ export function loadMachineConfig(path: string): MachineConfig {
   return checkHostCapacity(validateMachineConfig(normaliseSizes(raw, path) as MachineConfig, path), path);
 }
 
-/**
- * Bytes of model state per cache line and per TLB entry, rounded up: an 8-byte tag key, a
- * fingerprint byte, dirty bits, LRU list links and set padding (hw/cache.ts's WaySets).
- */
-const MODEL_BYTES_PER_LINE = 16;
-const MODEL_BYTES_PER_TLB_ENTRY = 24;
 
 /** Host memory the model may take: half of the machine's (or of the cgroup limit, when lower). */
 export function hostModelBudget(): number {
@@ -205,12 +200,17 @@ export function modelFootprint(c: MachineConfig): Array<{ field: string; bytes: 
   const llcs = c.nodes.filter((n) => c.cpus.some((cpu) => cpu.node === n.id)).length;
   const out: Array<{ field: string; bytes: number; oneBuffer: number; per: string }> = [];
   for (const level of ["l1d", "l1i", "l2", "llc"] as const) {
-    const one = (c.caches[level].size / c.caches[level].line) * MODEL_BYTES_PER_LINE;
+    const cc = c.caches[level];
+    const sets = cc.size / (cc.assoc * cc.line);
+    const lru = (cc.policy ?? "lru") === "lru";
+    // the ways (hw/cache.ts WaySets, exactly as allocated) and a PLRU word per set
+    const one = waySetsBytes(sets, cc.assoc, lru) + (lru ? 0 : 4 * sets);
     const n = level === "llc" ? llcs : cpus;
     out.push({ field: `caches.${level}.size`, bytes: one * n, oneBuffer: one, per: level === "llc" ? `${n} node(s) with CPUs` : `${n} CPU(s)` });
   }
   for (const t of ["l1d", "l1dHuge", "l1i", "l2"] as const) {
-    const one = c.tlb[t].entries * MODEL_BYTES_PER_TLB_ENTRY;
+    // LRU ways with one extra word (the PTE slot) per entry, as hw/tlb.ts allocates them
+    const one = waySetsBytes(c.tlb[t].entries / c.tlb[t].assoc, c.tlb[t].assoc, true, 1);
     out.push({ field: `tlb.${t}.entries`, bytes: one * cpus, oneBuffer: one, per: `${cpus} CPU(s)` });
   }
   return out;
