@@ -1,16 +1,17 @@
 // A study job: one simulation (a workload on a machine with one seed, DAMON attributes and a set
 // of primitives with their parameters, or unmonitored), as plain data. Its key is the SHA-256 of
 // the canonical JSON of {spec, simulator, inputs}: the spec with sorted keys, the simulator's
-// version (package.json) and the digest of the source that decides results (sim/, hw/, damon/,
-// workloads/, cli/experiment/, cli/run-setup.ts, cli/metrics.ts and this file), and the digests of
+// version (package.json) and the digest of the source that decides results (the *.ts, *.mjs,
+// *.cfg and *.json files of sim/, hw/, damon/, workloads/ and cli/experiment/, and every module
+// this file imports, directly or not: cli/simulation.ts, cli/run-setup.ts, ...), and the digests of
 // its input files (a trace, a masim config, a workload spec, a machine JSON). Input files are
 // named in the spec by digest ("input:<sha256>.<ext>") and read from the result store's inputs/
 // folder, so a job's result never depends on where a file was on the machine that planned it.
 // runJob() executes a job through the single-run machinery (experimentFromJson + runVariant).
 
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SimError } from "../../sim/errors.ts";
 import { BASELINE, experimentFromJson } from "../experiment/spec.ts";
@@ -73,8 +74,46 @@ export function fileDigest(path: string): string {
 }
 
 const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
-/** What decides a job's result, relative to the repository root. */
-const SOURCE = ["sim", "hw", "damon", "workloads", "cli/experiment", "cli/run-setup.ts", "cli/metrics.ts", "cli/study/job.ts"];
+/**
+ * What decides a job's result, relative to the repository root: these folders whole (they also
+ * hold configs read at run time), and every module the job path imports (importClosure()).
+ */
+const SOURCE_DIRS = ["sim", "hw", "damon", "workloads", "cli/experiment"];
+/** The module whose imports, followed transitively, are the job path. */
+const JOB_ENTRY = "cli/study/job.ts";
+
+/** Files whose bytes can decide a result: source and configs (a stray file does not change keys). */
+export function isSourceFile(name: string): boolean {
+  return /\.(?:ts|mjs|cfg|json)$/.test(name) && !name.startsWith(".") && !name.includes(".damon-sim-");
+}
+
+const IMPORT = /\b(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g;
+
+/** `entry` and every relative module it imports, directly or not (static imports and import("...")). */
+export function importClosure(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (p: string): void => {
+    if (seen.has(p) || !existsSync(p) || !statSync(p).isFile()) return;
+    seen.add(p);
+    for (const m of readFileSync(p, "utf8").matchAll(IMPORT)) visit(resolve(dirname(p), m[1]!));
+  };
+  visit(resolve(entry));
+  return [...seen];
+}
+
+/** The files whose digest goes into every job key, relative to the repository root, sorted. */
+export function sourceFiles(): string[] {
+  const files = new Set<string>();
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p)) if (e !== "node_modules" && !e.startsWith(".")) walk(join(p, e));
+    } else if (st.isFile() && isSourceFile(basename(p))) files.add(relative(ROOT, p));
+  };
+  for (const s of SOURCE_DIRS) walk(join(ROOT, s));
+  for (const f of importClosure(join(ROOT, JOB_ENTRY))) files.add(relative(ROOT, f));
+  return [...files].sort();
+}
 
 let simulatorCache: { version: string; source: string } | null = null;
 
@@ -82,16 +121,8 @@ let simulatorCache: { version: string; source: string } | null = null;
 export function simulatorId(): { version: string; source: string } {
   if (simulatorCache) return simulatorCache;
   const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
-  const files: string[] = [];
-  const walk = (p: string): void => {
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) if (e !== "node_modules" && !e.startsWith(".")) walk(join(p, e));
-    } else if (st.isFile() && !p.includes(".damon-sim-")) files.push(p);
-  };
-  for (const s of SOURCE) walk(join(ROOT, s));
   const h = createHash("sha256");
-  for (const f of files) h.update(`${relative(ROOT, f)}\0`).update(readFileSync(f)).update("\0");
+  for (const f of sourceFiles()) h.update(`${f}\0`).update(readFileSync(join(ROOT, f))).update("\0");
   simulatorCache = { version, source: h.digest("hex") };
   return simulatorCache;
 }

@@ -3,12 +3,12 @@
 // the worker count, and the summary's t-based confidence interval.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BIN, runCli } from "../cli/helpers.ts";
-import { canonicalJson, jobKey, type JobSpec } from "../../cli/study/job.ts";
+import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
 import { valueOffsets } from "../../cli/study/json-locate.ts";
 import { loadStudy } from "../../cli/study/spec.ts";
@@ -96,6 +96,24 @@ describe("job keys", () => {
     expect(jobKey({ ...base, params: { "ibs.period": 4096 } })).not.toBe(jobKey(base));
     const reordered = JSON.parse(canonicalJson(base)) as JobSpec;
     expect(jobKey(Object.fromEntries(Object.entries(reordered).reverse()) as unknown as JobSpec)).toBe(jobKey(base));
+  });
+  it("digest every module the job path imports (cli/simulation.ts too), and only source and configs", () => {
+    const files = sourceFiles();
+    for (const f of ["cli/simulation.ts", "cli/run-setup.ts", "cli/metrics.ts", "cli/study/job.ts", "cli/experiment/variant.ts", "sim/json-text.ts"]) expect(files).toContain(f);
+    expect(files.every((f) => isSourceFile(f.slice(f.lastIndexOf("/") + 1)))).toBe(true);
+    expect(files.some((f) => f.startsWith("cli/commands/") || f.startsWith("cli/study/") && f !== "cli/study/job.ts")).toBe(false);
+    for (const stray of ["notes.txt", "core", "x.ts.orig", ".hidden.ts", "a.json.damon-sim-12-1.tmp"]) expect(isSourceFile(stray)).toBe(false);
+    for (const src of ["a.ts", "b.mjs", "c.cfg", "d.json"]) expect(isSourceFile(src)).toBe(true);
+  });
+  it("follow imports transitively (static, re-exports and import())", () => {
+    const d = mkdtempSync(join(dir, "closure-"));
+    writeFileSync(join(d, "a.ts"), 'import { b } from "./b.ts";\nexport * from "./sub/c.mjs";\n');
+    writeFileSync(join(d, "b.ts"), 'export const b = () => import("./d.ts");\n');
+    mkdirSync(join(d, "sub"));
+    writeFileSync(join(d, "sub", "c.mjs"), 'import "../a.ts";\n');
+    writeFileSync(join(d, "d.ts"), "export {};\n");
+    writeFileSync(join(d, "unused.ts"), "export {};\n");
+    expect(importClosure(join(d, "a.ts")).map((f) => f.slice(d.length + 1)).sort()).toEqual(["a.ts", "b.ts", "d.ts", "sub/c.mjs"]);
   });
 });
 
