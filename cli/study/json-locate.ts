@@ -5,8 +5,14 @@
 import { lineColumn } from "../../sim/json-text.ts";
 import { InputError } from "../../sim/errors.ts";
 
-/** Offsets of every value in `text` (valid JSON), by field name; the root is "(root)". */
-export function valueOffsets(text: string): Map<string, number> {
+/** Nesting the scanner follows (as sim/json-text.ts's); deeper is an input error, not a stack overflow. */
+export const MAX_DEPTH = 5000;
+
+/**
+ * Offsets of every value in `text` (valid JSON), by field name; the root is "(root)". A document
+ * nested deeper than MAX_DEPTH is an InputError at the first value too deep (in `file`).
+ */
+export function valueOffsets(text: string, file?: string): Map<string, number> {
   const out = new Map<string, number>();
   let i = 0;
   const ws = (): void => {
@@ -19,8 +25,9 @@ export function valueOffsets(text: string): Map<string, number> {
     i++;
     return JSON.parse(text.slice(start, i)) as string;
   };
-  const value = (field: string): void => {
+  const value = (field: string, depth: number): void => {
     ws();
+    if (depth > MAX_DEPTH) throw new InputError(`nested more than ${MAX_DEPTH} levels deep`, { ...(file !== undefined ? { file } : {}), ...lineColumn(text, i) });
     if (!out.has(field)) out.set(field, i);
     const c = text[i];
     if (c === "{") {
@@ -35,7 +42,7 @@ export function valueOffsets(text: string): Map<string, number> {
         const k = str();
         ws();
         i++; // ':'
-        value(field === "(root)" ? k : `${field}.${k}`);
+        value(field === "(root)" ? k : `${field}.${k}`, depth + 1);
         ws();
         if (text[i++] === "}") return;
       }
@@ -48,7 +55,7 @@ export function valueOffsets(text: string): Map<string, number> {
         return;
       }
       for (let k = 0; ; k++) {
-        value(`${field}[${k}]`);
+        value(`${field}[${k}]`, depth + 1);
         ws();
         if (text[i++] === "]") return;
       }
@@ -59,7 +66,7 @@ export function valueOffsets(text: string): Map<string, number> {
     }
     while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
   };
-  value("(root)");
+  value("(root)", 0);
   return out;
 }
 
@@ -67,7 +74,7 @@ export function valueOffsets(text: string): Map<string, number> {
 export class Locator {
   private readonly offsets: Map<string, number>;
   constructor(readonly file: string, private readonly text: string) {
-    this.offsets = valueOffsets(text);
+    this.offsets = valueOffsets(text, file);
   }
   /** An InputError at `field` (or the nearest enclosing field the document has). */
   error(detail: string, field: string): InputError {

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { BIN, runCli } from "../cli/helpers.ts";
 import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
-import { valueOffsets } from "../../cli/study/json-locate.ts";
+import { MAX_DEPTH, valueOffsets } from "../../cli/study/json-locate.ts";
 import { loadStudy } from "../../cli/study/spec.ts";
 import { ResultStore } from "../../cli/study/store.ts";
 
@@ -52,6 +52,18 @@ describe("study files", () => {
     const o = valueOffsets(text);
     expect(text.slice(o.get("a[1].b")!, o.get("a[1].b")! + 4)).toBe("true");
     expect(text[o.get("c.d")!]).toBe('"');
+  });
+  it("refuses a file nested too deep with its location, exit 2 (not a stack overflow)", () => {
+    const p = join(dir, "deep.json");
+    writeFileSync(p, `${"[".repeat(200_000)}${"]".repeat(200_000)}\n`);
+    const r = runCli(["study", "plan", p, "-o", join(dir, "deep-out")]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${p}:1:${MAX_DEPTH + 2}`);
+    expect(r.stderr).toContain(`nested more than ${MAX_DEPTH} levels deep`);
+    expect(r.stderr).not.toContain("internal error");
+    const objects = `${'{"a":'.repeat(MAX_DEPTH + 1)}1${"}".repeat(MAX_DEPTH + 1)}`;
+    expect(() => valueOffsets(objects, "o.json")).toThrow(`o.json:1:${5 * (MAX_DEPTH + 1) + 1}`);
+    expect(valueOffsets(`${"[".repeat(MAX_DEPTH)}1${"]".repeat(MAX_DEPTH)}`).size).toBe(MAX_DEPTH + 1);
   });
 });
 
