@@ -1,23 +1,30 @@
 // Output files whole or not at all, and output folders that fail at once with a clear message.
 // - writeFileAtomic() writes to a temporary file in the same folder, then renames it over the
 //   target (removed if anything fails), so a reader sees the complete old file or the complete
-//   new one. Temporary files are named NAME.damon-sim-PID-TAG.tmp (tempPath()).
+//   new one. Temporary files are named NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (tempPath()): the
+//   worker thread's id keeps the names of a process's threads apart (each counts TAGs on its own),
+//   HOST (8 hex digits of the host name's SHA-256) tells a folder many machines share (a study's
+//   result store) which machine's PIDs a name holds.
 // - Every temporary file in flight is tracked (trackTemp()). While any is, SIGINT, SIGTERM and
 //   SIGHUP are caught: if no command handles the signal itself (run and compare stop gracefully on
 //   Ctrl-C and clean up after themselves), the tracked files are removed and the signal is raised
 //   again so the process still dies of it; on any exit, whatever is still tracked is removed.
 // - A SIGKILL or a crash of the machine leaves temporary files behind; removeStaleTemps() finds
-//   the ones of our naming (NAME.damon-sim-PID-TAG.tmp here and in damon/damo/record.ts, the older
-//   OUTPUT.PID[.TAG].tmp, .NAME.tmp-PID-N from workloads/trace/atomic-file.ts) whose process is
-//   gone (no such PID, or the PID now belongs to a process started after the file was written),
-//   removes them and says so.
+//   the ones of our naming (NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp here and in damon/damo/record.ts,
+//   the older NAME.damon-sim-PID-TAG.tmp and OUTPUT.PID[.TAG].tmp, .NAME.tmp-PID-N from
+//   workloads/trace/atomic-file.ts) whose process is gone (no such PID, or the PID now belongs to a
+//   process started after the file was written), removes them and says so. A name of another host
+//   is left alone: its PID says nothing about the processes here.
 // - ensureOutputDir() creates a folder and its missing parents one at a time (Node's recursive
 //   mkdirSync loops forever on /proc), turning ENOENT, EEXIST, ENOTDIR, EACCES, EPERM and EROFS
 //   into InputErrors naming the path (exit status 2); a full disk or an I/O error while writing is
 //   an OutputFailure (exit status 1).
 
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { threadId } from "node:worker_threads";
 import { InputError, OutputFailure } from "../sim/errors.ts";
 
 let tmpCounter = 0;
@@ -25,9 +32,15 @@ const tracked = new Set<string>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 let listening = false;
 
-/** A temporary name next to `path`, unique within this process: NAME.damon-sim-PID-TAG.tmp (as damon/damo/record.ts's). */
+/** This host in temporary names: 8 hex digits of the SHA-256 of its name (as damon/damo/record.ts's). */
+export const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+
+/**
+ * A temporary name next to `path`, unique on this host across processes and their worker threads:
+ * NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (as damon/damo/record.ts's).
+ */
 export function tempPath(path: string, tag: string = String(++tmpCounter)): string {
-  return `${path}.damon-sim-${process.pid}-${tag}.tmp`;
+  return `${path}.damon-sim-${process.pid}-${threadId}-${tag}-h${HOST_TAG}.tmp`;
 }
 
 function removeTracked(): void {
@@ -144,10 +157,11 @@ export function ensureOutputDir(dir: string): void {
   }
 }
 
-// NAME.damon-sim-PID-TAG.tmp (this module, damon/damo/record.ts); .NAME.tmp-PID-N (workloads/trace/atomic-file.ts);
-// OUTPUT.PID.N.tmp, damon.data.PID[.rN].tmp (the names before, of our own outputs only)
+// NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (this module, damon/damo/record.ts; NAME.damon-sim-PID-TAG.tmp before);
+// .NAME.tmp-PID-N (workloads/trace/atomic-file.ts); OUTPUT.PID.N.tmp, damon.data.PID[.rN].tmp (the names
+// before, of our own outputs only)
 const OUR_TEMPS = [
-  /^.+\.damon-sim-(\d+)-[A-Za-z0-9]+\.tmp$/,
+  /^.+\.damon-sim-(\d+)-(?:\d+-)?[A-Za-z0-9]+(?:-h[0-9a-f]{8})?\.tmp$/,
   /^\..+\.tmp-(\d+)-\d+$/,
   /^(?:damon\.data|summary\.json|config\.json|stats\.json|stats\.txt|attributes\.json|numa\.json|results\.json|results\.csv|report\.html|expected\.json|[A-Za-z0-9_.-]+\.png)\.(\d+)\.(?:r?\d+\.)?tmp$/,
 ];
@@ -159,6 +173,11 @@ export function tempCreator(name: string): number | null {
     if (m) return Number(m[1]);
   }
   return null;
+}
+
+/** The host tag in a temporary file name of ours (NAME.damon-sim-...-hHOST.tmp), or null (older names: this host's). */
+export function tempHost(name: string): string | null {
+  return /\.damon-sim-\d+-(?:\d+-)?[A-Za-z0-9]+-h([0-9a-f]{8})\.tmp$/.exec(name)?.[1] ?? null;
 }
 
 /** Start time (ms since the epoch) of a running process, from /proc; null where unknown. */
@@ -188,7 +207,7 @@ function creatorGone(pid: number, mtimeMs: number): boolean {
   return start !== null && start > mtimeMs + 1000;
 }
 
-/** Removes temporary files of our naming in `dir` whose process is gone; returns what it removed. */
+/** Removes temporary files of our naming in `dir` whose process (of this host) is gone; returns what it removed. */
 export function removeStaleTemps(dir: string): Array<{ path: string; pid: number }> {
   let names: string[];
   try {
@@ -200,6 +219,8 @@ export function removeStaleTemps(dir: string): Array<{ path: string; pid: number
   for (const name of names) {
     const pid = tempCreator(name);
     if (pid === null) continue;
+    const host = tempHost(name);
+    if (host !== null && host !== HOST_TAG) continue; // another machine's process: not ours to judge
     const path = join(dir, name);
     try {
       const st = statSync(path);

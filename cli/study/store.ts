@@ -2,11 +2,13 @@
 // job's result under its key, results/<k0k1>/<key>.json (the spec, the simulator id and the
 // result; written atomically, so a killed writer leaves no half file), its host time beside it
 // (<key>.timing.json, never part of a table), and the study's input files by digest
-// (inputs/<sha256><ext>), which is how inputs travel to workers.
+// (inputs/<sha256><ext>), which is how inputs travel to workers. Writing into a results/<k0k1>/ or
+// the inputs/ folder first removes (once a process) the temporary files there that a killed
+// writer of this host left (cleanStaleTemps(); another host's are left alone).
 
 import { existsSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
-import { ensureOutputDir, writeFileAtomic } from "../atomic-write.ts";
+import { cleanStaleTemps, ensureOutputDir, writeFileAtomic } from "../atomic-write.ts";
 import { canonicalJson, fileDigest, simulatorId, type JobResult, type JobSpec } from "./job.ts";
 
 export interface StoredResult {
@@ -22,6 +24,15 @@ export class ResultStore {
   constructor(readonly dir: string, private readonly readOnly = false) {
     this.inputsDir = join(dir, "inputs");
   }
+  /** Folders this process has created and cleaned of stale temporary files. */
+  private readonly prepared = new Set<string>();
+  /** ensureOutputDir() and, the first time, cleanStaleTemps() on a folder the store writes into. */
+  private prepare(dir: string): void {
+    if (this.prepared.has(dir)) return;
+    ensureOutputDir(dir);
+    cleanStaleTemps(dir);
+    this.prepared.add(dir);
+  }
   private path(key: string): string {
     return join(this.dir, "results", key.slice(0, 2), `${key}.json`);
   }
@@ -35,7 +46,7 @@ export class ResultStore {
   }
   put(key: string, spec: JobSpec, result: JobResult, wallSeconds: number): void {
     const p = this.path(key);
-    ensureOutputDir(join(this.dir, "results", key.slice(0, 2)));
+    this.prepare(join(this.dir, "results", key.slice(0, 2)));
     writeFileAtomic(p.replace(/\.json$/, ".timing.json"), `${JSON.stringify({ wallSeconds })}\n`);
     writeFileAtomic(p, `${canonicalJson({ key, spec, simulator: simulatorId(), result })}\n`);
   }
@@ -52,7 +63,7 @@ export class ResultStore {
     const ref = `input:${digest}${ext}`;
     const dest = join(this.inputsDir, `${digest}${ext}`);
     if (!this.readOnly && !existsSync(dest)) {
-      ensureOutputDir(this.inputsDir);
+      this.prepare(this.inputsDir);
       writeFileAtomic(dest, readFileSync(path));
     }
     return ref;

@@ -10,13 +10,19 @@
 // closed, then renames it into place, so a record never sits whole in memory and an interrupted
 // run leaves no half-written file under the final name.
 
+import { createHash } from "node:crypto";
 import { closeSync, createReadStream, createWriteStream, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { threadId } from "node:worker_threads";
 import { createDeflate, inflateSync } from "node:zlib";
 import { InputError } from "../../sim/errors.ts";
 import type { IntervalsGoal } from "../attrs.ts";
 import type { Snapshot } from "../context.ts";
+
+/** This host in temporary names, as cli/atomic-write.ts's HOST_TAG: 8 hex digits of the SHA-256 of its name. */
+const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 
 export interface RecordIntervals {
   sample_us: number;
@@ -104,8 +110,8 @@ export class RecordWriter {
     private readonly heads: Array<Omit<DamonRecord, "snapshots">>,
     private readonly format: RecordFormat = "json_compressed",
   ) {
-    // the naming of cli/atomic-write.ts (NAME.damon-sim-PID-TAG.tmp), whose cleanup finds them after a crash
-    const temp = (tag: string): string => `${path}.damon-sim-${process.pid}-${tag}.tmp`;
+    // the naming of cli/atomic-write.ts (NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp), whose cleanup finds them after a crash
+    const temp = (tag: string): string => `${path}.damon-sim-${process.pid}-${threadId}-${tag}-h${HOST_TAG}.tmp`;
     this.tmps = heads.map((_, i) => temp(`r${i}`));
     this.tmpOut = temp("out");
     this.fds = [];

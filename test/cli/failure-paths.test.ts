@@ -12,8 +12,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { threadId } from "node:worker_threads";
 import { join } from "node:path";
-import { ensureOutputDir, removeStaleTemps, tempCreator, tempPath } from "../../cli/atomic-write.ts";
+import { ensureOutputDir, HOST_TAG, removeStaleTemps, tempCreator, tempHost, tempPath } from "../../cli/atomic-write.ts";
 import { csv, resultsJson, rowsOf, timingJson } from "../../cli/experiment/output.ts";
 import { heatmapFileNames } from "../../cli/experiment/html-report.ts";
 import { defaultExperiment, variant } from "../../cli/experiment/spec.ts";
@@ -238,6 +239,21 @@ describe("4. interrupted and killed runs: the complete old output, and no tempor
     expect(removed).toEqual(gone.sort());
     expect(readdirSync(dir).sort()).toEqual(Object.values(names).filter((f) => !gone.includes(f)).sort());
     expect(tempCreator(tempPath("x/y.json", "7").slice(2))).toBe(process.pid);
+  });
+
+  it("temporary names carry the thread and host; another host's temporary files are left alone", () => {
+    expect(tempPath("y.json", "7")).toBe(`y.json.damon-sim-${process.pid}-${threadId}-7-h${HOST_TAG}.tmp`);
+    expect(tempPath("y.json")).not.toBe(tempPath("y.json"));
+    const dir = fresh("stale-hosts");
+    mkdirSync(dir);
+    const dead = deadPid();
+    const other = HOST_TAG === "00000000" ? "11111111" : "00000000";
+    const names = { here: `a.json.damon-sim-${dead}-3-1-h${HOST_TAG}.tmp`, elsewhere: `b.json.damon-sim-${dead}-3-1-h${other}.tmp` };
+    for (const f of Object.values(names)) writeFileSync(join(dir, f), "x");
+    expect(tempCreator(names.elsewhere)).toBe(dead);
+    expect(tempHost(names.elsewhere)).toBe(other);
+    expect(removeStaleTemps(dir).map((r) => r.path)).toEqual([join(dir, names.here)]);
+    expect(readdirSync(dir)).toEqual([names.elsewhere]);
   });
 });
 

@@ -2,13 +2,14 @@
 // content-addressed reuse (one changed axis value reruns only its cells), tables independent of
 // the worker count, and the summary's t-based confidence interval.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BIN, runCli } from "../cli/helpers.ts";
-import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobSpec } from "../../cli/study/job.ts";
+import { HOST_TAG } from "../../cli/atomic-write.ts";
+import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobResult, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
 import { MAX_DEPTH, valueOffsets } from "../../cli/study/json-locate.ts";
 import { loadStudy } from "../../cli/study/spec.ts";
@@ -126,6 +127,30 @@ describe("job keys", () => {
     writeFileSync(join(d, "d.ts"), "export {};\n");
     writeFileSync(join(d, "unused.ts"), "export {};\n");
     expect(importClosure(join(d, "a.ts")).map((f) => f.slice(d.length + 1)).sort()).toEqual(["a.ts", "b.ts", "d.ts", "sub/c.mjs"]);
+  });
+});
+
+describe("result store", () => {
+  it("removes the stale temporary files of this host's dead processes where it writes (results/<xx>/, inputs/)", () => {
+    const root = mkdtempSync(join(dir, "store-"));
+    const dead = Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+    const key = `ab${"0".repeat(62)}`;
+    const other = HOST_TAG === "00000000" ? "11111111" : "00000000";
+    const folders = [join(root, "results", "ab"), join(root, "inputs")];
+    for (const f of folders) {
+      mkdirSync(f, { recursive: true });
+      writeFileSync(join(f, `x.json.damon-sim-${dead}-1-1-h${HOST_TAG}.tmp`), "half");
+      writeFileSync(join(f, `x.json.damon-sim-${dead}-1-1-h${other}.tmp`), "another host's");
+    }
+    const store = new ResultStore(root);
+    const spec = { workload: "stairs" } as JobSpec;
+    const result = { finished: true } as JobResult;
+    store.put(key, spec, result, 1);
+    const input = join(dir, "store-input.cfg");
+    writeFileSync(input, "x\n");
+    store.addInput(input);
+    for (const f of folders) expect(readdirSync(f).filter((n) => n.includes(".damon-sim-"))).toEqual([`x.json.damon-sim-${dead}-1-1-h${other}.tmp`]);
+    expect(store.get(key)?.result).toEqual(result);
   });
 });
 
