@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { SimError } from "../../sim/errors.ts";
 import { BASELINE, experimentFromJson } from "../experiment/spec.ts";
 import { runVariant } from "../experiment/variant.ts";
+import { reportsDropped, reportsMade } from "../metrics.ts";
 
 export interface JobSpec {
   /** A built-in or shipped workload name, or "input:<sha256><ext>" for a file. */
@@ -55,7 +56,8 @@ export interface JobResult {
   spearman: number | null;
   wssError: number | null;
   windows: number;
-  reportsAccepted: number | null;
+  /** Reports made and dropped, as compare counts them (cli/metrics.ts reportsMade, reportsDropped). */
+  reportsMade: number | null;
   reportsDropped: number | null;
 }
 
@@ -194,8 +196,8 @@ export function runJob(spec: JobSpec, inputsDir: string): { result: JobResult; w
       spearman: acc?.spearman ?? null,
       wssError: acc?.wssError ?? null,
       windows: acc?.windows ?? 0,
-      reportsAccepted: r.reports ? r.reports.accepted : null,
-      reportsDropped: r.reports ? Object.values(r.reports.dropped).reduce((a, n) => a + n, 0) : null,
+      reportsMade: r.reports ? reportsMade(r.reports.delivered) : null,
+      reportsDropped: r.reports ? reportsDropped(r.reports.dropped) : null,
     },
   };
 }

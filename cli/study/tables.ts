@@ -6,7 +6,7 @@
 //   summary.csv / summary.json: one row per cell and figure: n seeds, mean, and the 95 %
 //     confidence interval (t-distribution with n-1 degrees of freedom; empty for n < 2).
 
-import type { JobResult } from "./job.ts";
+import { slowdownPercent } from "../metrics.ts";
 import type { AxisValue, PlannedJob, StudyPlan } from "./spec.ts";
 import type { ResultStore } from "./store.ts";
 
@@ -14,17 +14,10 @@ export type Cell = string | number | boolean | null;
 export type Row = Record<string, Cell>;
 
 /** The figures of a row, in column order. */
-export const METRICS = ["precision", "recall", "f1", "rateError", "spearman", "wssError", "overheadPercent", "slowdownPercent", "simulatedNs", "finishNs", "accesses", "reportsAccepted", "reportsDropped", "windows"] as const;
+export const METRICS = ["precision", "recall", "f1", "rateError", "spearman", "wssError", "overheadPercent", "slowdownPercent", "simulatedNs", "finishNs", "accesses", "reportsMade", "reportsDropped", "windows"] as const;
 
 /** Figures the summary takes over seeds. */
 export const SUMMARY_METRICS = ["precision", "recall", "f1", "rateError", "overheadPercent", "slowdownPercent"] as const;
-
-function slowdown(run: JobResult, base: JobResult | null): number | null {
-  if (!base) return null;
-  if (run.finishNs !== null && base.finishNs !== null && base.finishNs > 0) return (run.finishNs / base.finishNs - 1) * 100;
-  if (run.accesses > 0 && base.accesses > 0 && run.simulatedNs === base.simulatedNs) return (base.accesses / run.accesses - 1) * 100;
-  return null;
-}
 
 /** One row per job that has a result, in plan order; `missing` lists the jobs without one. */
 export function resultRows(plan: StudyPlan, store: ResultStore): { rows: Row[]; missing: PlannedJob[] } {
@@ -40,7 +33,7 @@ export function resultRows(plan: StudyPlan, store: ResultStore): { rows: Row[]; 
     const row: Row = { study: plan.name, role: j.role, key: j.key.slice(0, 16) };
     for (const a of plan.axes) row[a.name] = j.axes[a.name] ?? null;
     if (!plan.axes.some((a) => a.name === "primitives")) row.primitives = j.role === "baseline" ? String(j.axes.primitives) : j.spec.primitives.join("+");
-    const figures: Record<string, Cell> = { ...r, slowdownPercent: j.role === "run" ? slowdown(r, base) : null };
+    const figures: Record<string, Cell> = { ...r, slowdownPercent: j.role === "run" ? slowdownPercent(r, base) : null };
     for (const m of METRICS) row[m] = figures[m] ?? null;
     rows.push(row);
   }

@@ -187,6 +187,16 @@ describe("study run (local)", () => {
     const summary = JSON.parse(readFileSync(join(out1, "summary.json"), "utf8")) as Array<Record<string, unknown>>;
     expect(summary.find((r) => r.primitives === "ibs" && r["ibs.period"] === 1024 && r.metric === "f1")?.n).toBe(2);
     expect(readFileSync(join(out1, "report.html"), "utf8").match(/<svg /g)?.length).toBe(2);
+    // the figures compare gives the same run (cli/experiment/output.ts rowsOf): reports made and dropped, slowdown
+    const x = join(dir, "same-as-compare.json");
+    writeFileSync(x, JSON.stringify({ name: "x", workload: "stairs", machine: "tiny", duration: "10ms", seed: 1, attrs: { sample: "1ms", aggr: "5ms" }, warmup: 0, variants: [{ name: "ibs", primitives: ["ibs"], params: { "ibs.period": 1024 } }] }));
+    const cmp = runCli(["compare", x, "-o", join(dir, "compare-out"), "-q"]);
+    expect(cmp.status, cmp.stderr).toBe(0);
+    const want = (JSON.parse(readFileSync(join(dir, "compare-out", "results.json"), "utf8")) as { rows: Array<Record<string, unknown>> }).rows.find((r) => r.variant === "ibs")!;
+    const got = rows.find((r) => r.role === "run" && r.primitives === "ibs" && r["ibs.period"] === 1024 && r.seed === 1)!;
+    expect(got.reportsAccepted).toBeUndefined();
+    expect(want.reportsMade).toBeGreaterThan(0);
+    for (const m of ["reportsMade", "reportsDropped", "slowdownPercent", "f1", "overheadPercent"]) expect(got[m], m).toBe(want[m]);
     expect(runCli(["study", "plan", p, "-o", out1]).stdout).toContain("cached: 8 of 8");
 
     // one more value on one axis: only its two cells run
