@@ -398,17 +398,6 @@ export class Cache {
     return this.lru ? this.accessLru(line, write) : this.accessPlru(line, write);
   }
 
-  /** The line of the last access() (-1 after its invalidation or a flush): a hit if accessed now. */
-  get lastLineAccessed(): number {
-    return this.lastLine;
-  }
-
-  /** access(lastLineAccessed, write), known to hit: counts it and sets the dirty bit on a write. */
-  hitLast(write: boolean): void {
-    this.hits++;
-    if (write) this.ways.setDirty(this.lastSet, this.lastWay, true);
-  }
-
   /** True if the line is cached (no state change). */
   contains(line: number): boolean {
     return this.ways.find((line >>> 0) & this.setMask, line, fingerprint32(line)) >= 0;

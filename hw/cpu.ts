@@ -211,8 +211,6 @@ export class Cpu extends Actor {
     const nsPerOp = this.m.config.nsPerOp;
     let i = th.cursor;
     const userStart = this.clock;
-    const filter = this.m.samplers.length === 0;
-    const asid = th.space.asid;
     while (i < n && this.clock < end) {
       const g = gap[i]!;
       if (g !== 0 && !th.gapPaid) {
@@ -226,8 +224,7 @@ export class Cpu extends Actor {
         }
       }
       th.gapPaid = false;
-      const a = addr[i]!, k = kind[i]!;
-      if (!(filter && asid === this.dAsid && this.sameLineHit(a, size[i]!, k))) this.access(th, a, size[i]!, k, g);
+      this.access(th, addr[i]!, size[i]!, kind[i]!, g);
       i++;
     }
     th.accesses += i - th.cursor;
@@ -246,41 +243,6 @@ export class Cpu extends Actor {
   }
 
   // ---- the access path -------------------------------------------------------------------
-
-  /**
-   * The per-CPU same-line filter: a data access to the line the L1D served last, through the last
-   * data translation, is an L1D hit on that set's most recent line and a TLB hit on the
-   * translation's entry, with nothing else to update: no walk (so no Accessed bit), no victim, no
-   * memory traffic. It does exactly what access() would do for it and returns true; any other
-   * access (another line or page, two lines, an instruction fetch, a write through a clean TLB
-   * entry, which needs a Dirty-bit assist) returns false for the full path. The L1D forgets its
-   * last line on invalidation and flush, and every TLB change resets dVpn, so it never answers
-   * stale. Used only while no sampler watches accesses (samplers attach between batches).
-   */
-  private sameLineHit(addr: number, size: number, kind: number): boolean {
-    if (kind === AccessKind.IFETCH) return false;
-    const vpn = Math.floor(addr * INV_PAGE);
-    if (vpn !== this.dVpn) return false;
-    const write = kind !== AccessKind.READ;
-    if (write && !this.dDirty) return false;
-    const paddr = this.dBase + (addr - vpn * PAGE);
-    const line = Math.floor(paddr * INV_LINE);
-    const l1 = this.l1d;
-    if (line !== l1.lastLineAccessed || Math.floor((paddr + size - 1) * INV_LINE) !== line) return false;
-    l1.hitLast(write);
-    if (this.dHuge) this.dtlbHuge.hits++;
-    else this.dtlb.hits++;
-    this.clock += this.l1dLat;
-    this.accesses++;
-    this.sources[DataSource.L1]!++;
-    const truth = this.m.truth;
-    if (truth !== null) {
-      const frame = Math.floor(this.dBase * INV_PAGE);
-      if (kind === AccessKind.MODIFY) truth.record(this.dPte, frame, false, this.clock);
-      truth.record(this.dPte, frame, write, this.clock);
-    }
-    return true;
-  }
 
   private access(th: ThreadState, addr: number, size: number, kind: number, gap: number): void {
     const write = kind === AccessKind.WRITE || kind === AccessKind.MODIFY;
