@@ -34,7 +34,7 @@ import { attrsFromArgs, machineConfig, monitorOptionsFromArgs, RUN_OPTIONS } fro
 import { InputError, UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
 import { parseCacheGeometry, type CachegrindConfig } from "../../hw/cachegrind.ts";
-import { parseJsonText } from "../../workloads/json-text.ts";
+import { parseJsonText } from "../../sim/json-text.ts";
 import type { Tolerance } from "./compare.ts";
 
 export const CASE_FILE = "case.json";

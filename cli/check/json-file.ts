@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { InputError } from "../../sim/errors.ts";
-import { parseJsonText } from "../../workloads/json-text.ts";
+import { parseJsonText } from "../../sim/json-text.ts";
 
 const isPrimitive = (v: unknown): boolean => v === null || typeof v !== "object";
 

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { validateLayout } from "../../hw/layout.ts";
 import { InputError } from "../../sim/errors.ts";
-import { locateJsonError } from "../../workloads/json-text.ts";
+import { locateJsonError } from "../../sim/json-text.ts";
 import { CONFIGS_DIR } from "../../workloads/registry.ts";
 import { loadWorkloadSpec, parseWorkloadSpec, specWorkload } from "../../workloads/spec.ts";
 import { insideLayout, runBatches } from "./helpers.ts";
