@@ -7,23 +7,8 @@
 // is the steadiest figure a shared machine gives (medians moved by 2-3x under load here).
 
 import { resolve } from "node:path";
+import { CycleProgram, type Pattern } from "./hw-path.ts";
 
-interface Pattern {
-  name: string;
-  offset: Float64Array;
-  kind: Uint8Array;
-  size: number;
-}
-interface Batch {
-  addr: Float64Array;
-  size: Uint8Array;
-  kind: Uint8Array;
-  tid: Int32Array;
-  gap: Uint32Array | Float64Array | Int32Array;
-  length: number;
-  readonly capacity: number;
-  clear(): void;
-}
 interface Checkout {
   patterns(): Pattern[];
   buildProcess(spec: unknown): { process: unknown; areas: Map<string, { start: number }> };
@@ -52,24 +37,8 @@ async function checkout(root: string): Promise<Checkout> {
 function once(c: Checkout, p: Pattern): number {
   const { process: proc, areas } = c.buildProcess({ mmap: [{ name: "buf", size: 64 * 1024 * 1024 + 4096 }], threads: [{ tid: 1, cpus: [0] }] });
   const base = areas.get("buf")!.start;
-  let i = 0;
-  const program = {
-    tid: 1,
-    next(out: Batch): number {
-      out.clear();
-      const n = out.capacity, total = p.offset.length;
-      for (let k = 0; k < n; k++) {
-        const j = i++ % total;
-        out.addr[k] = base + p.offset[j]!;
-        out.kind[k] = p.kind[j]!;
-        out.size[k] = p.size;
-        out.tid[k] = 1;
-        out.gap[k] = 0;
-      }
-      out.length = n;
-      return n;
-    },
-  };
+  // this checkout's program: access batches have the same shape in both
+  const program = new CycleProgram(p, base);
   const m = c.newMachine();
   m.load({ name: p.name, layout: { processes: [proc] }, start: () => ({ kind: "threads", threads: [program] }) });
   m.sched.run(20_000_000);

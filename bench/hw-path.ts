@@ -62,7 +62,7 @@ export interface Pattern {
 }
 
 /** Cycles through prepared rows forever (the run is bounded by simulated time). */
-class CycleProgram implements ThreadProgram {
+export class CycleProgram implements ThreadProgram {
   readonly tid = 1;
   private i = 0;
   constructor(private readonly p: Pattern, private readonly base: number) {}

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SimError } from "../../sim/errors.ts";
+import type { AccuracySummary } from "../../damon/accuracy.ts";
 import { BASELINE, experimentFromJson } from "../experiment/spec.ts";
 import { runVariant } from "../experiment/variant.ts";
 import { reportsDropped, reportsMade } from "../metrics.ts";
@@ -42,20 +43,13 @@ export interface JobSpec {
 }
 
 /** What a finished job stores: deterministic figures only (host time is kept beside it). */
-export interface JobResult {
+export interface JobResult extends Pick<AccuracySummary, "precision" | "recall" | "f1" | "rateError" | "spearman" | "wssError" | "windows"> {
   finished: boolean;
   simulatedNs: number;
   finishNs: number | null;
   accesses: number;
   overheadPercent: number;
   totalCpuNs: number;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-  rateError: number | null;
-  spearman: number | null;
-  wssError: number | null;
-  windows: number;
   /** Reports made and dropped, as compare counts them (cli/metrics.ts reportsMade, reportsDropped). */
   reportsMade: number | null;
   reportsDropped: number | null;
