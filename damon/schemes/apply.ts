@@ -36,7 +36,8 @@ export interface ApplyEnv {
 
 const NOTHING: ActionResult = { appliedBytes: 0, filterPassedBytes: 0, costNs: 0 };
 
-function goalContext(env: ApplyEnv, s: Scheme): GoalContext {
+/** What scheme s's goals read now. */
+export function goalContext(env: ApplyEnv, s: Scheme): GoalContext {
   return { ctx: env.ctx, memory: env.memory, opsName: env.opsName, pattern: s.spec.pattern, tuner: s.spec.quota.goalTuner, esz: s.quota.esz };
 }
 

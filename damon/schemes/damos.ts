@@ -19,7 +19,8 @@ export class Damos {
   readonly opsName: string;
   /** Simulated CPU time every scheme's actions cost, ns. */
   actionCostNs = 0;
-  private readonly env: ApplyEnv;
+  /** What the apply loop works with (tests call apply.ts's steps on it directly). */
+  readonly env: ApplyEnv;
 
   /**
    * Builds the schemes of `ctx` (refusing a bad spec with an InputError naming

@@ -9,6 +9,7 @@ import type { KernelRules } from "../kernel.ts";
 import { checkSchemeFeatures } from "./features.ts";
 import { filtersDefaultReject, type CoreFilterState } from "./filters.ts";
 import { newGoalState, type GoalState } from "./goals.ts";
+import { u64 } from "../u64.ts";
 import { QuotaState } from "./quota.ts";
 import { scoreKind, type ScoreKind } from "./score.ts";
 import type { DamosFilter, SchemeSpec, Watermarks } from "./types.ts";
@@ -110,7 +111,7 @@ export class Scheme implements CoreFilterState, WatermarkState {
     const g = this.goals[i];
     if (g === undefined || g.goal.metric !== "user_input") throw new RangeError(`scheme ${this.index} has no user_input goal ${i}`);
     g.goal.currentValue = value;
-    g.currentValue = BigInt(Math.max(0, Math.floor(value)));
+    g.currentValue = u64(value);
   }
 
   /** sysfs tried_regions/total_bytes of the latest completed round. */
