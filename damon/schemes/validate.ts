@@ -42,7 +42,7 @@ function filter(fail: Fail, field: string, f: DamosFilter, types: readonly strin
   flag(fail, `${field}.matching`, f.matching);
   flag(fail, `${field}.allow`, f.allow);
   const arg = (k: "addrStart" | "addrEnd" | "targetIdx" | "memcgId" | "min" | "max"): number => {
-    if (f[k] === undefined) fail(`${field}.${k}`, `a ${type} filter needs ${k}`);
+    if (f[k] === undefined) fail(`${field}.${k}`, `the ${type} filter needs ${k}`);
     return count(fail, `${field}.${k}`, f[k]);
   };
   if (type === "addr") {

@@ -133,6 +133,8 @@ export class StubMemory implements MemoryState {
   huge = 0;
   freeRate = 500;
   stallUs = 0;
+  /** mem_cgroup_get_from_id (undefined: every id exists). */
+  hasMemcg?: (memcg: number) => boolean;
   /** physBytesOnNode: bytes per node of [start, end) (default: node by address halves of 4 MiB). */
   onNode: (start: number, end: number, nid: number) => number = (s, e, nid) => {
     const mid = 2 << 20;
