@@ -45,9 +45,13 @@
 //                                                             filters' splits (7.2: before them)
 //
 // A scheme using a DAMOS feature its kernel predates is refused (damon/schemes/features.ts).
+//
 // "mainline" is the torvalds/linux state the reference notes were taken from (core.c@004ded6b,
-// stat.c@06f5ff36) plus the 6.18 age rule; v7.1 models the same rules (no change the simulator models
-// is confirmed between them). Without --kernel, the older --variant switch still works: its
+// stat.c@06f5ff36) plus the 6.18 age rule; v7.1 models the same monitoring rules (no change the
+// simulator models is confirmed between them). For DAMOS, mainline is damos.md's ML72 (about
+// v7.2-rc1) and v7.1 its ML71; v6.12 and v6.18 run v7.1's DAMOS minus the goal tuners and the
+// histogram's core filters (their other DAMOS differences from 7.1 are not modelled), and refuse
+// the features they predate. Without --kernel, the older --variant switch still works: its
 // "mainline" is the mainline rule set with the report-access RFC and the probes series applied on
 // top, so the push primitives and probes stay usable, and its "next" is the next rule set.
 

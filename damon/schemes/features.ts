@@ -49,8 +49,10 @@ function usesOf(spec: SchemeSpec, rules: KernelRules, opsName: string): Use[] {
   }
   if (spec.action === "collapse") uses.push({ field: "action", what: "the collapse action", since: NEXT });
   if (spec.dests.length > 0) uses.push({ field: "dests", what: "migration destinations (dests)", since: 617 });
-  if (q.goals.length > 0) uses.push({ field: "quota.goals", what: "quota goals", since: 608 });
+  // goals whose target is 0 never reach the kernel (sysfs drops them)
+  if (q.goals.some((g) => g.targetValue !== 0)) uses.push({ field: "quota.goals", what: "quota goals", since: 608 });
   q.goals.forEach((g, i) => {
+    if (g.targetValue === 0) return;
     uses.push({ field: `quota.goals[${i}].metric`, what: `the quota goal metric ${g.metric}`, since: METRIC_SINCE[g.metric] });
     if (g.complement) uses.push({ field: `quota.goals[${i}].complement`, what: "the quota goal complement flag", since: NEXT });
   });
@@ -79,7 +81,7 @@ export function checkSchemeFeatures(spec: SchemeSpec, rules: KernelRules, opsNam
     throw new InputError(`${u.what} is not in kernel ${rules.name}: ${when}`, { field: at(u.field) });
   }
   spec.quota.goals.forEach((g, i) => {
-    if (g.metric === "node_eligible_mem_bp" && opsName !== "paddr") {
+    if (g.metric === "node_eligible_mem_bp" && g.targetValue !== 0 && opsName !== "paddr") {
       throw new InputError(`the quota goal metric node_eligible_mem_bp needs the paddr operations set (the kernel refuses it on ${opsName} with -EINVAL)`, { field: at(`quota.goals[${i}].metric`) });
     }
   });

@@ -4,6 +4,7 @@
 // and the tried regions of its latest completed apply round, as sysfs shows them after an
 // update_schemes_tried_regions (start, end, nr_accesses, age before the action, sz_filter_passed).
 
+import { SimError } from "../../sim/errors.ts";
 import type { DamonContext } from "../context.ts";
 import type { KernelRules } from "../kernel.ts";
 import { checkSchemeFeatures } from "./features.ts";
@@ -109,7 +110,7 @@ export class Scheme implements CoreFilterState, WatermarkState {
   /** The user_input goal i's new current value (the commit_schemes_quota_goals state command). */
   setGoalCurrentValue(i: number, value: number): void {
     const g = this.goals[i];
-    if (g === undefined || g.goal.metric !== "user_input") throw new RangeError(`scheme ${this.index} has no user_input goal ${i}`);
+    if (g === undefined || g.goal.metric !== "user_input") throw new SimError(`scheme ${this.index} has no user_input goal ${i}`);
     g.goal.currentValue = value;
     g.currentValue = u64(value);
   }

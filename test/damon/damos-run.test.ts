@@ -219,5 +219,7 @@ describe("refusing schemes", () => {
     expect(ok(spec("collapse"), "next", "vaddr")).not.toBeNull();
     expect(ok(spec("stat", { quota: { goals: [goal("hugepage_mem_bp", 10, { complement: true })] } }), "next")).not.toBeNull();
     expect(ok(spec("migrate_hot", { dests: [{ nid: 0, weight: 1 }] }), "v6.18", "vaddr")).not.toBeNull();
+    // a goal with target 0 is dropped before the kernel sees it
+    expect(ok(spec("stat", { quota: { goals: [goal("node_memcg_used_bp", 0)] } }), "v6.12")!.schemes[0]!.goals).toEqual([]);
   });
 });
