@@ -4,10 +4,16 @@
 // and on a running context; the stats registry's names; and the refusal of bad or too-new schemes.
 
 import { describe, expect, it } from "vitest";
+import { AccessKind, type AccessBatch } from "../../hw/batch.ts";
+import { buildProcess } from "../../hw/layout.ts";
+import type { ThreadProgram, Workload } from "../../hw/program.ts";
+import { defaultAttrs } from "../../damon/attrs.ts";
 import { Kdamond } from "../../damon/kdamond.ts";
+import { createMonitor } from "../../damon/monitor.ts";
 import type { KernelVersion } from "../../damon/kernel.ts";
 import type { ActionRequest, SchemeSpec } from "../../damon/schemes/types.ts";
 import { InputError } from "../../sim/errors.ts";
+import type { Rng } from "../../sim/rng.ts";
 import { Stats } from "../../sim/stats.ts";
 import { makeMachine } from "../hw/helpers.ts";
 import { Driver, goal, makeCtx, spec, StubActions, StubMemory, type AccessScript } from "./damos-helpers.ts";
@@ -221,5 +227,61 @@ describe("refusing schemes", () => {
     expect(ok(spec("migrate_hot", { dests: [{ nid: 0, weight: 1 }] }), "v6.18", "vaddr")).not.toBeNull();
     // a goal with target 0 is dropped before the kernel sees it
     expect(ok(spec("stat", { quota: { goals: [goal("node_memcg_used_bp", 0)] } }), "v6.12")!.schemes[0]!.goals).toEqual([]);
+  });
+});
+
+describe("on the simulated machine", () => {
+  // One thread reading random bytes of a 16 MiB hot area 9 times in 10, else of a 48 MiB cold one.
+  class TwoAreas implements ThreadProgram {
+    readonly tid = 1;
+    constructor(private readonly rng: Rng, private readonly hot: [number, number], private readonly cold: [number, number]) {}
+    next(out: AccessBatch): number {
+      out.clear();
+      while (!out.full) {
+        const [lo, hi] = this.rng.int(10) < 9 ? this.hot : this.cold;
+        out.push(lo + this.rng.int(hi - lo), 1, AccessKind.READ, 1, 5000);
+      }
+      return out.length;
+    }
+  }
+
+  it("vaddr: each round tries exactly the regions the window found accessed, with their counts (checked just before the round)", () => {
+    const { process, areas } = buildProcess({ mmap: [{ name: "hot", size: 16 * MiB }, { name: "cold", size: 48 * MiB }], threads: [{ tid: 1, cpus: [0] }] });
+    const hot = areas.get("hot")!, cold = areas.get("cold")!;
+    const wl: Workload = { name: "two", layout: { processes: [process] }, start: (rng) => ({ kind: "threads", threads: [new TwoAreas(rng.stream("w"), [hot.start, hot.end], [cold.start, cold.end])] }) };
+    const { m, sched } = makeMachine("tiny", { truth: false });
+    m.load(wl);
+    const mon = createMonitor(m, { ops: "vaddr", attrs: { ...defaultAttrs(), sampleUs: 5000, aggrUs: 100_000 } });
+    const ctx = mon.ctx;
+    const actions = new StubActions("vaddr", statAnswer);
+    ctx.setSchemes([spec("stat", { pattern: { nrAccesses: { min: 1, max: 2 ** 64 } } }), spec("stat")], actions, new StubMemory());
+    const [accessed, all] = ctx.damos!.schemes;
+    const rounds: Array<{ want: Array<[number, number, number]>; wantAll: [number, number]; before: [number, number] }> = [];
+    const mismatches: string[] = [];
+    ctx.onCall((c) => {
+      if (c.passed < accessed!.nextApplySis) return;
+      // just before the apply round, at an aggregation boundary: DAMOS reads each region's nr_accesses
+      const regions = c.targets.flatMap((t) => t.regions);
+      rounds.push({
+        want: regions.filter((r) => r.nrAccesses >= 1).map((r) => [r.start, r.end, r.nrAccesses]),
+        wantAll: [regions.length, regions.reduce((a, r) => a + r.size, 0)],
+        before: [all!.stat.nrTried, all!.stat.szTried],
+      });
+    });
+    ctx.onAggregation(() => {
+      const r = rounds[rounds.length - 1];
+      if (r === undefined) return;
+      const got = accessed!.triedRegions.map((t) => [t.start, t.end, t.nrAccesses]);
+      if (JSON.stringify(got) !== JSON.stringify(r.want)) mismatches.push(`accessed: ${JSON.stringify(got)} vs ${JSON.stringify(r.want)}`);
+      const delta = [all!.stat.nrTried - r.before[0], all!.stat.szTried - r.before[1]];
+      if (JSON.stringify(delta) !== JSON.stringify(r.wantAll)) mismatches.push(`all: ${JSON.stringify(delta)} vs ${JSON.stringify(r.wantAll)}`);
+    });
+    mon.kdamond.start();
+    sched.run(2_000_000_000);
+    mon.kdamond.stop();
+    expect(rounds.length).toBe(20);
+    expect(rounds.some((r) => r.want.length > 0)).toBe(true);
+    expect(mismatches).toEqual([]);
+    expect(actions.calls.every((c) => c.target.pid === process.pid)).toBe(true);
   });
 });
