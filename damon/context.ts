@@ -1,8 +1,11 @@
 // A DAMON context (one kdamond's monitoring state): attributes, operations set, targets and their
 // regions, and the time bookkeeping counted in sample intervals. step() is one iteration of the
 // kdamond loop after its sleep, in the kernel's order (damon.md 1.3):
-//   check accesses -> [aggregation: merge + age] -> callbacks -> [aggregation: tune, advance,
-//   snapshot + reset, split] -> [ops update] -> prepare the next access checks.
+//   check accesses -> [aggregation: merge + age] -> callbacks -> DAMOS apply round -> [aggregation:
+//   tune, advance, snapshot + reset, split] -> [ops update] -> watermarks -> prepare the next
+//   access checks.
+// With DAMOS schemes (setSchemes) whose watermarks all deactivate them, an iteration does no
+// monitoring: kdamond sleeps the shortest watermark interval, runs the callbacks and checks again.
 // The core is pure bookkeeping: what "accessed" means is the operations set's business.
 
 import { InputError, SimError } from "../sim/errors.ts";
@@ -13,6 +16,8 @@ import { defaultDamonCosts, type DamonCosts } from "./costs.ts";
 import { rulesOf, type KernelRules } from "./kernel.ts";
 import type { DamonOps } from "./ops.ts";
 import { DEFAULT_MAX_PROBES, type Probe } from "./probes.ts";
+import { Damos } from "./schemes/damos.ts";
+import type { MemoryState, SchemeActions, SchemeSpec } from "./schemes/types.ts";
 import { MAX_PROBES } from "./region.ts";
 import { Target, type Region } from "./region.ts";
 import { adaptationBp, intervalsScore, nextSampleUs } from "./tuning.ts";
@@ -101,6 +106,11 @@ export class DamonContext {
   aggregations = 0;
   samples = 0;
   nrAccessesFixes = 0;
+  /** The DAMOS schemes (setSchemes); null: none. */
+  damos: Damos | null = null;
+  /** kdamond is in kdamond_wait_activation (every scheme deactivated by its watermarks). */
+  waiting = false;
+  private started = false;
 
   constructor(o: ContextOptions) {
     this.kernel = o.kernel ?? rulesOf(o.variant);
@@ -148,6 +158,19 @@ export class DamonContext {
     return t;
   }
 
+  /**
+   * Installs DAMOS schemes (replacing any): built and checked against this context's kernel and
+   * operations set (InputError naming `${field}[i].<field>`). `actions`: the operations set's
+   * apply_scheme side (null: none, so regions are tried but nothing applied); `memory`: the counters
+   * goals and watermarks read. On a running context the schemes are scheduled from now
+   * (damon_add_scheme). An empty list removes the schemes.
+   */
+  setSchemes(specs: readonly SchemeSpec[], actions: SchemeActions | null, memory: MemoryState, field = "schemes"): Damos | null {
+    this.damos = specs.length === 0 ? null : new Damos(specs, this, actions, memory, field);
+    if (this.started) this.damos?.start();
+    return this.damos;
+  }
+
   onAggregation(fn: AggregationListener): void {
     this.aggregationListeners.push(fn);
   }
@@ -177,9 +200,13 @@ export class DamonContext {
     return this.rng.range(lo, hi);
   }
 
-  /** kdamond_init_ctx, ops.init and the initial size limit (or damon_apply_min_nr_regions in damon/next). */
-  start(now: number): void {
+  /**
+   * kdamond_init_ctx, ops.init and the initial size limit (or damon_apply_min_nr_regions in
+   * damon/next), then the top of the first iteration; returns kdamond's first sleep in ns.
+   */
+  start(now: number): number {
     this.now = now;
+    this.started = true;
     this.startedAt = now;
     this.lastAggregationNs = now;
     const a = this.attrs;
@@ -192,13 +219,31 @@ export class DamonContext {
     // damon/next's "always respect min_nr_regions from the beginning" cuts the regions here
     // (damon_apply_min_nr_regions); mainline kdamond_fn only computes damon_region_sz_limit()
     this.szLimit = this.kernel.minRegionsAtStart ? applyMinNrRegions(this.targets, a.minNrRegions, this.minRegionSz) : regionSzLimit(this.targets, a.minNrRegions, this.minRegionSz);
+    this.damos?.start();
     this.costNs = 0;
-    this.ops.prepareAccessChecks(this);
+    return this.beginIteration();
   }
 
-  /** One kdamond iteration after sleeping one sample interval; returns the next sleep in ns. */
+  /**
+   * The top of a kdamond iteration: kdamond_wait_activation (the least watermark wait over the
+   * schemes; 0 or no schemes: monitor), then prepare_access_checks. Returns the sleep in ns.
+   */
+  private beginIteration(): number {
+    const waitUs = this.damos === null ? 0 : this.damos.waitUs();
+    this.waiting = waitUs > 0;
+    if (this.waiting) return waitUs * 1000;
+    this.ops.prepareAccessChecks(this);
+    return this.sampleNs;
+  }
+
+  /** One kdamond iteration after sleeping (one sample interval, or a watermark wait); returns the next sleep in ns. */
   step(now: number): number {
     this.now = now;
+    if (this.waiting) {
+      // kdamond_wait_activation slept: damon_call requests are served, then the watermarks checked again
+      for (const fn of this.callListeners) fn(this);
+      return this.beginIteration();
+    }
     const a = this.attrs;
     this.passed++;
     this.samples++;
@@ -218,6 +263,7 @@ export class DamonContext {
       if (this.variant === "next") this.szLimit = applyMinNrRegions(this.targets, a.minNrRegions, this.minRegionSz);
     }
     for (const fn of this.callListeners) fn(this);
+    this.damos?.apply();
     if (aggregate) {
       const g = a.intervalsGoal;
       if (g.aggrs !== 0 && this.passed >= this.nextIntervalsTuneSis) {
@@ -241,8 +287,7 @@ export class DamonContext {
       this.ops.update(this);
       if (this.variant === "mainline") this.szLimit = regionSzLimit(this.targets, this.attrs.minNrRegions, this.minRegionSz);
     }
-    this.ops.prepareAccessChecks(this);
-    return this.sampleNs;
+    return this.beginIteration();
   }
 
   private emitSnapshots(now: number): void {
@@ -300,6 +345,7 @@ export class DamonContext {
     this.attrs = cloneAttrs(next);
     this.nextAggregationSis = this.passed + sisOf(next.aggrUs, next.sampleUs);
     this.nextOpsUpdateSis = this.passed + sisOf(next.opsUpdateUs, next.sampleUs);
+    this.damos?.reschedule();
   }
 
   /** For tests and user-given regions: the region list of target `id`. */

@@ -1,5 +1,6 @@
 // kdamond as an actor on the event scheduler: it starts its context (initial regions, first
-// access-check preparation), then wakes every sample interval to run one loop iteration, and
+// access-check preparation), then wakes every sample interval (or, while DAMOS watermarks keep
+// every scheme inactive, every watermark check interval) to run one loop iteration, and
 // charges the CPU time that iteration cost to the CPU it runs on (KDAMOND category), so its
 // overhead is measured the same way as every primitive's. It starts every installed primitive
 // before its first sample and stops them when it stops.
@@ -36,9 +37,9 @@ export class Kdamond extends Actor {
   start(): void {
     this.running = true;
     for (const p of this.primitives) p.start();
-    this.ctx.start(this.sched.now);
+    const first = this.ctx.start(this.sched.now);
     this.charge();
-    this.sleepFor(this.ctx.sampleNs);
+    this.sleepFor(first);
   }
 
   stop(): void {

@@ -20,9 +20,38 @@
 //   probes               no     no     no    no        yes    struct damon_probe, data attributes monitoring
 //                                                             (mm-new 2026-05-18; not in v7.1)
 //
+// DAMOS (damon/schemes/; damos.md, whose ML72 = about v7.2-rc1 is "mainline" here):
+//
+//   rule                 v6.12  v6.18  v7.1  mainline  next   source
+//   release              612    618    701   702       703    feature gates (703 = later than 7.2)
+//   damosMvsum           no     no     no    yes       yes    patterns and hot/cold scores read the
+//                                                             on-demand mvsum; before, nr_accesses_bp /
+//                                                             10000 (scores: the raw nr_accesses)
+//   damosFailCharge      no     no     no    yes       yes    fail_charge_{num,denom} (c7ec7d5f6b3d1)
+//   damosGoalTuner       no     no     yes   yes       yes    goal_tuner consist/temporal (8719c59c4b928)
+//   damosHistogramCore-  no     no     yes   yes       yes    core filters also decide which regions the
+//     Filters                                                 prioritisation histogram counts (7.1)
+//   damosRemergeSlices   no     no     no    yes       yes    damos_apply_target merges quota slices back
+//   damosChargeAddr-     yes    yes    yes   no        no     charge_addr_from = r->ar.end + 1 (7.2:
+//     PastEnd                                                 r->ar.end)
+//   damosSkipLastRegion  yes    yes    yes   yes       no     damos_skip_charged_region skips the target's
+//                                                             last region unconditionally (mm.git fixed it)
+//   damosPsiSentinel     no     no     no    no        yes    last_psi_total = U64_MAX until the first read
+//   damosTimeQuotaFloor  no     no     no    no        yes    min_region_sz floors the time quota before
+//                                                             the min (temporal can give 0 with ms set)
+//   damosTemporalSatur-  no     no     no    no        yes    the temporal tuner's sz * 10000 saturates
+//     ates                                                    (7.2 wraps)
+//   damosSzTriedFiltered no     no     no    no        yes    sz_tried is the size left after the core
+//                                                             filters' splits (7.2: before them)
+//
+// A scheme using a DAMOS feature its kernel predates is refused (damon/schemes/features.ts).
+//
 // "mainline" is the torvalds/linux state the reference notes were taken from (core.c@004ded6b,
-// stat.c@06f5ff36) plus the 6.18 age rule; v7.1 models the same rules (no change the simulator models
-// is confirmed between them). Without --kernel, the older --variant switch still works: its
+// stat.c@06f5ff36) plus the 6.18 age rule; v7.1 models the same monitoring rules (no change the
+// simulator models is confirmed between them). For DAMOS, mainline is damos.md's ML72 (about
+// v7.2-rc1) and v7.1 its ML71; v6.12 and v6.18 run v7.1's DAMOS minus the goal tuners and the
+// histogram's core filters (their other DAMOS differences from 7.1 are not modelled), and refuse
+// the features they predate. Without --kernel, the older --variant switch still works: its
 // "mainline" is the mainline rule set with the report-access RFC and the probes series applied on
 // top, so the push primitives and probes stay usable, and its "next" is the next rule set.
 
@@ -48,6 +77,30 @@ export interface KernelRules {
   readonly reportAccess: boolean;
   /** Data-attribute probes (struct damon_probe). */
   readonly probes: boolean;
+  /** The release modelled, major * 100 + minor (mainline = 702, about v7.2-rc1; next = 703, later than 7.2): DAMOS feature gates. */
+  readonly release: number;
+  /** DAMOS reads nr_accesses as the on-demand mvsum (patterns, scores, tried regions); before, nr_accesses_bp / 10000 and the raw count. */
+  readonly damosMvsum: boolean;
+  /** The quota's fail-charge ratio (7.2). */
+  readonly damosFailCharge: boolean;
+  /** The quota goal tuners consist and temporal (v7.1). */
+  readonly damosGoalTuner: boolean;
+  /** Core filters also decide what the prioritisation histogram counts (v7.1). */
+  readonly damosHistogramCoreFilters: boolean;
+  /** damos_apply_target merges quota slices back into the previous region (7.2). */
+  readonly damosRemergeSlices: boolean;
+  /** charge_addr_from = region end + 1 (up to v7.1; 7.2 uses the end). */
+  readonly damosChargeAddrPastEnd: boolean;
+  /** damos_skip_charged_region always skips the target's last region while resuming (fixed after 7.2). */
+  readonly damosSkipLastRegion: boolean;
+  /** some_mem_psi_us starts from the U64_MAX sentinel (after 7.2). */
+  readonly damosPsiSentinel: boolean;
+  /** min_region_sz floors the time-derived quota before the min with the other quotas (after 7.2). */
+  readonly damosTimeQuotaFloor: boolean;
+  /** The temporal tuner's sz * 10000 saturates at ULONG_MAX instead of wrapping (after 7.2). */
+  readonly damosTemporalSaturates: boolean;
+  /** sz_tried counts the region as left by the core filters' splits (after 7.2). */
+  readonly damosSzTriedFiltered: boolean;
 }
 
 const MAINLINE: Omit<KernelRules, "name"> = {
@@ -58,14 +111,43 @@ const MAINLINE: Omit<KernelRules, "name"> = {
   damonStat: true,
   reportAccess: false,
   probes: false,
+  release: 702,
+  damosMvsum: true,
+  damosFailCharge: true,
+  damosGoalTuner: true,
+  damosHistogramCoreFilters: true,
+  damosRemergeSlices: true,
+  damosChargeAddrPastEnd: false,
+  damosSkipLastRegion: true,
+  damosPsiSentinel: false,
+  damosTimeQuotaFloor: false,
+  damosTemporalSaturates: false,
+  damosSzTriedFiltered: false,
 };
 
+/** DAMOS as in v7.1: goal tuners and histogram core filters, but nr_accesses_bp, no fail charge, no slice re-merge. */
+const DAMOS_V71 = { damosMvsum: false, damosFailCharge: false, damosRemergeSlices: false, damosChargeAddrPastEnd: true } as const;
+/** DAMOS before v7.1: neither goal tuners nor core filters in the histogram. */
+const DAMOS_OLD = { ...DAMOS_V71, damosGoalTuner: false, damosHistogramCoreFilters: false } as const;
+
 const RULES: Record<KernelVersion, Omit<KernelRules, "name">> = {
-  "v6.12": { ...MAINLINE, ageResetOnZeroChange: false, intervalsTuning: false, damonStat: false },
-  "v6.18": MAINLINE,
-  "v7.1": MAINLINE,
+  "v6.12": { ...MAINLINE, ...DAMOS_OLD, ageResetOnZeroChange: false, intervalsTuning: false, damonStat: false, release: 612 },
+  "v6.18": { ...MAINLINE, ...DAMOS_OLD, release: 618 },
+  "v7.1": { ...MAINLINE, ...DAMOS_V71, release: 701 },
   mainline: MAINLINE,
-  next: { ...MAINLINE, core: "next", minRegionsAtStart: true, reportAccess: true, probes: true },
+  next: {
+    ...MAINLINE,
+    core: "next",
+    minRegionsAtStart: true,
+    reportAccess: true,
+    probes: true,
+    release: 703,
+    damosSkipLastRegion: false,
+    damosPsiSentinel: true,
+    damosTimeQuotaFloor: true,
+    damosTemporalSaturates: true,
+    damosSzTriedFiltered: true,
+  },
 };
 
 export function isKernelVersion(s: string): s is KernelVersion {

@@ -4,20 +4,29 @@
 // kernel's, in BigInt where products exceed 2^53. Reference: damon.md sections 1.9 and 8.3.
 
 import type { Target } from "./region.ts";
+import { ULONG_MAX } from "./u64.ts";
 
 const GOAL = 10000n;
 const MIN_INPUT = 10000n;
 
-/** damon_feed_loop_next_input(last_input, score) with goal 10,000 and minimum input 10,000. */
+/**
+ * damon_feed_loop_next_input(last_input, score) on unsigned longs, goal 10,000 and minimum input
+ * 10,000: the compensation last * |score - goal| / goal, computed as last / goal * diff when the
+ * product would overflow, and the grown input saturating at ULONG_MAX.
+ */
+export function feedLoopNextInputU64(last: bigint, score: bigint): bigint {
+  if (score === GOAL) return last;
+  if (score >= 2n * GOAL) return MIN_INPUT;
+  const over = score > GOAL;
+  const diff = over ? score - GOAL : GOAL - score;
+  const comp = last < ULONG_MAX / diff ? (last * diff) / GOAL : (last / GOAL) * diff;
+  if (over) return last - comp > MIN_INPUT ? last - comp : MIN_INPUT;
+  return last < ULONG_MAX - comp ? last + comp : ULONG_MAX;
+}
+
+/** feedLoopNextInputU64 on numbers (the intervals tuner's inputs stay far below 2^53). */
 export function feedLoopNextInput(last: number, score: number): number {
-  const l = BigInt(last), s = BigInt(score);
-  if (s === GOAL) return last;
-  if (s >= 2n * GOAL) return Number(MIN_INPUT);
-  const diff = s < GOAL ? GOAL - s : s - GOAL;
-  const comp = (l * diff) / GOAL;
-  if (s < GOAL) return Number(l + comp);
-  const next = l - comp;
-  return Number(next > MIN_INPUT ? next : MIN_INPUT);
+  return Number(feedLoopNextInputU64(BigInt(last), BigInt(score)));
 }
 
 /** damon_get_intervals_score: observed / (max * access_bp / 10000), in basis points. */

@@ -142,6 +142,8 @@ export interface ActionRequest {
   opsDefaultReject: boolean;
   /** A core filter allowed this region: every folio passes the ops layer unchecked. */
   coreFiltersAllowed: boolean;
+  /** Index of the scheme in its context (the core always sets it; per-scheme state such as last_applied keys on it). */
+  scheme?: number;
 }
 
 /** What ops.apply_scheme returns. */
@@ -166,6 +168,8 @@ export interface SchemeActions {
   supports(action: DamosAction): boolean;
   /** ops.apply_scheme on [start, end) of a target. */
   apply(target: ActionTarget, start: number, end: number, req: ActionRequest): ActionResult;
+  /** Called after every apply round of scheme `scheme` (the kernel then resets s->last_applied to NULL). */
+  roundDone?(scheme: number): void;
 }
 
 /** The memory state the goal metrics and watermarks read (the simulated kernel's counters). */
@@ -178,6 +182,8 @@ export interface MemoryState {
   nodeFreeBytes(nid: number): number;
   /** LRU bytes (anon + file, active + inactive) of memcg `memcg` on node nid. */
   memcgNodeBytes(nid: number, memcg: number): number;
+  /** Does memcg id `memcg` exist (mem_cgroup_get_from_id)? Absent: every id does. */
+  hasMemcg?(memcg: number): boolean;
   /** System-wide active and inactive LRU bytes. */
   activeBytes(): number;
   inactiveBytes(): number;

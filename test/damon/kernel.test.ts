@@ -47,10 +47,29 @@ describe("--kernel VERSION", () => {
     const r = (v: (typeof KERNEL_VERSIONS)[number]) => kernelRules(v);
     expect(r("v6.12")).toMatchObject({ core: "mainline", ageResetOnZeroChange: false, intervalsTuning: false, damonStat: false, reportAccess: false, minRegionsAtStart: false });
     expect(r("v6.18")).toMatchObject({ core: "mainline", ageResetOnZeroChange: true, intervalsTuning: true, damonStat: true, reportAccess: false, minRegionsAtStart: false });
-    expect(r("v7.1")).toMatchObject({ ...r("v6.18"), name: "v7.1" });
-    expect(r("mainline")).toMatchObject({ ...r("v6.18"), name: "mainline" });
+    const monitoring = (k: (typeof KERNEL_VERSIONS)[number]) => {
+      const { core, ageResetOnZeroChange, minRegionsAtStart, intervalsTuning, damonStat, reportAccess, probes } = r(k);
+      return { core, ageResetOnZeroChange, minRegionsAtStart, intervalsTuning, damonStat, reportAccess, probes };
+    };
+    expect(monitoring("v7.1")).toEqual(monitoring("v6.18"));
+    expect(monitoring("mainline")).toEqual(monitoring("v6.18"));
     expect(r("next")).toMatchObject({ core: "next", ageResetOnZeroChange: true, intervalsTuning: true, reportAccess: true, minRegionsAtStart: true, probes: true });
     for (const k of ["v6.12", "v6.18", "v7.1", "mainline"] as const) expect(r(k).probes).toBe(false);
+  });
+
+  it("sets the DAMOS rules per version (damos.md: mainline = ML72, about v7.2-rc1)", () => {
+    const damos = (k: (typeof KERNEL_VERSIONS)[number]) => {
+      const x = kernelRules(k);
+      return [x.release, x.damosMvsum, x.damosFailCharge, x.damosGoalTuner, x.damosHistogramCoreFilters, x.damosRemergeSlices, x.damosChargeAddrPastEnd, x.damosSkipLastRegion, x.damosPsiSentinel, x.damosTimeQuotaFloor, x.damosTemporalSaturates, x.damosSzTriedFiltered];
+    };
+    //                              release mvsum  failCh tuner  histCF remerge +1    lastSk psi    tfloor tsat   szFilt
+    expect(damos("v6.12")).toEqual([612, false, false, false, false, false, true, true, false, false, false, false]);
+    expect(damos("v6.18")).toEqual([618, false, false, false, false, false, true, true, false, false, false, false]);
+    expect(damos("v7.1")).toEqual([701, false, false, true, true, false, true, true, false, false, false, false]);
+    expect(damos("mainline")).toEqual([702, true, true, true, true, true, false, true, false, false, false, false]);
+    expect(damos("next")).toEqual([703, true, true, true, true, true, false, false, true, true, true, true]);
+    // --variant mainline has mainline's DAMOS
+    expect(variantRules("mainline").release).toBe(702);
   });
 
   it("keeps --variant as the older spelling and refuses contradictions and unknown versions", () => {
