@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { BIN, runCli } from "../cli/helpers.ts";
 import { HOST_TAG } from "../../cli/atomic-write.ts";
 import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobResult, type JobSpec } from "../../cli/study/job.ts";
@@ -53,6 +54,31 @@ describe("study files", () => {
     const o = valueOffsets(text);
     expect(text.slice(o.get("a[1].b")!, o.get("a[1].b")! + 4)).toBe("true");
     expect(text[o.get("c.d")!]).toBe('"');
+  });
+  it("locates every value of any document where its text starts (oracle: walking the parsed value)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(0, 1, 3), (v, indent) => {
+        const text = JSON.stringify(v, null, indent);
+        // the oracle: field names in document order, first occurrence kept, like valueOffsets
+        const want = new Map<string, unknown>();
+        const walk = (x: unknown, field: string): void => {
+          if (!want.has(field)) want.set(field, x);
+          if (Array.isArray(x)) x.forEach((e, k) => walk(e, `${field}[${k}]`));
+          else if (x !== null && typeof x === "object") for (const [k, e] of Object.entries(x)) walk(e, field === "(root)" ? k : `${field}.${k}`);
+        };
+        walk(JSON.parse(text), "(root)");
+        const got = valueOffsets(text);
+        expect([...got.keys()]).toEqual([...want.keys()]);
+        for (const [f, x] of want) {
+          const at = got.get(f)!;
+          // the value's own text starts there: it parses back from that offset to the value
+          const flat = JSON.stringify(x, null, indent).split("\n").map((l) => l.trim()).join("");
+          const here = text.slice(at).split("\n").map((l) => l.trim()).join("");
+          expect(here.startsWith(flat), `${f} at ${at}`).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
   it("refuses a file nested too deep with its location, exit 2 (not a stack overflow)", () => {
     const p = join(dir, "deep.json");
