@@ -4,9 +4,9 @@
 // option overriding it, even at the option's usual default value), bad input, and
 // Ctrl-C (exit 130 with the partial results written, no temp files left). Also the heatmap's
 // address Axis (cli/experiment/variant.ts) against exact column overlaps (fast-check). The
-// variants run on the local pool (cli/jobs/local.ts): 1, one per core or 4 threads give the same bytes, and
-// a variant that fails (a damaged trace) is reported the same way whatever the thread count,
-// the variants after it on the same thread unaffected.
+// variants run on the local pool (cli/jobs/local.ts): 1, one per core or 4 threads give the same
+// bytes, and a variant that fails (a damaged trace) is reported the same way whatever the thread
+// count, the variants after it on the same thread unaffected.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
