@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { Axis } from "../../cli/experiment/variant.ts";
 import type { Row } from "../../cli/experiment/output.ts";
 import type { AccuracySummary as Accuracy } from "../../damon/accuracy.ts";
-import { BIN, ROOT, runCli, type CliResult } from "./helpers.ts";
+import { BIN, damagedTrace, ROOT, runCli, type CliResult } from "./helpers.ts";
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLS = 100;
@@ -335,13 +335,7 @@ describe("damon-sim compare", () => {
     "variants that fail (a damaged trace) are reported in variant order, exit 1, the same with 1 or 3 threads; the others' results are unaffected",
     async () => {
       // a trace with a damaged chunk: the unmonitored baseline and pte reach it, the slowed-down IBS variants do not
-      const dst = join(tmp, "damaged.dst");
-      expect(runCli(["record", "stairs", "-o", dst, "--duration", "2ms", "--chunk-size", "4096"]).status).toBe(0);
-      const info = JSON.parse(runCli(["trace", "info", dst, "--json"]).stdout) as { chunkList: Array<{ offset: number; bytes: number }> };
-      const chunk = info.chunkList[120]!;
-      const bytes = readFileSync(dst);
-      bytes[chunk.offset + (chunk.bytes >> 1)]! ^= 0x40;
-      writeFileSync(dst, bytes);
+      const dst = damagedTrace(join(tmp, "damaged.dst"), 120);
       const slow = (period: number): Record<string, number> => ({ "ibs.period": period, "ibs.nmiCostNs": 200_000 });
       const exp = join(tmp, "failing.json");
       writeFileSync(exp, JSON.stringify({ name: "failing", workload: dst, machine: "tiny", duration: "100ms", attrs: { sample: "2ms", aggr: "20ms" }, variants: [{ name: "ibs-a", primitives: ["ibs"], params: slow(144) }, { name: "pte", primitives: ["pte"] }, { name: "ibs-b", primitives: ["ibs"], params: slow(160) }] }));
