@@ -12,7 +12,7 @@ import { caseName, EXPECTED_FILE, findCases, loadCase, type CaseSpec } from "./c
 import { compareResults } from "./compare.ts";
 import { formatJson, readJsonFile } from "./json-file.ts";
 import { cleanStaleTemps, writeFileAtomic } from "../atomic-write.ts";
-import { runLocal, type Settled } from "../jobs/local.ts";
+import { runTasks, type Settled } from "../jobs/local.ts";
 import type { TaskError } from "../jobs/tasks.ts";
 import type { CaseResults } from "./results.ts";
 import { buildReport, type CaseReport, type CheckReport } from "./outcome.ts";
@@ -133,7 +133,7 @@ export async function checkCases(paths: readonly string[], o: CheckOptions): Pro
     }
   };
   flush();
-  const pool = await runLocal("check-case", specs, {
+  const pool = await runTasks("check-case", specs, {
     timeoutMs: (k) => specs[k]!.timeoutMs ?? o.timeoutMs,
     ...(o.jobs !== undefined ? { workers: o.jobs } : {}),
     onDone: (k, outcome) => {

@@ -5,7 +5,7 @@
 // that were running are reported "interrupted".
 
 import { SimError } from "../../sim/errors.ts";
-import { runLocal } from "../jobs/local.ts";
+import { runTasks } from "../jobs/local.ts";
 import { ProgressBoard } from "../progress.ts";
 import type { ExperimentSpec, VariantSpec } from "./spec.ts";
 import type { VariantResult } from "./variant.ts";
@@ -18,24 +18,22 @@ export interface VariantsOutcome {
 
 export async function runVariants(x: ExperimentSpec, variants: VariantSpec[], o: { jobs?: number; quiet?: boolean } = {}): Promise<VariantsOutcome> {
   const board = new ProgressBoard(variants.map((v) => v.name), o.quiet ?? false);
-  let run;
-  try {
-    run = await runLocal(
-      "compare-variant",
-      variants.map((variant) => ({ experiment: x, variant })),
-      {
-        ...(o.jobs !== undefined ? { workers: o.jobs } : {}),
-        onProgress: (i, f) => board.set(i, f),
-        onDone: (i, r) => {
-          if (r.status === "done") board.set(i, 1);
-        },
+  const run = await runTasks(
+    "compare-variant",
+    variants.map((variant) => ({ experiment: x, variant })),
+    {
+      ...(o.jobs !== undefined ? { workers: o.jobs } : {}),
+      onProgress: (i, f) => board.set(i, f),
+      onDone: (i, r) => {
+        if (r.status === "done") board.set(i, 1);
       },
-    );
-  } finally {
-    board.finish();
-  }
+    },
+  ).finally(() => board.finish());
   const results = run.outcomes.map((r) => (r?.status === "done" ? r.output : null));
-  const errors = run.outcomes.map((r, i) => (r === null ? (run.started[i] ? "interrupted" : null) : r.status === "failed" ? r.error.message : r.status === "timeout" ? "timed out" : null));
+  const errors = run.outcomes.map((r, i) => {
+    if (r === null) return run.started[i] ? "interrupted" : null;
+    return r.status === "done" ? null : r.status === "failed" ? r.error.message : "timed out";
+  });
   if (!run.interrupted && results.every((r) => r === null)) throw new SimError(`every variant failed: ${errors.find((e) => e !== null)}`);
   return { results, errors, interrupted: run.interrupted };
 }

@@ -43,7 +43,7 @@ function errorOf(e: unknown): TaskError {
   return { name: err.name, message: err.message, stack: err.stack ?? "" };
 }
 
-export async function runLocal<K extends TaskKind>(kind: K, inputs: ReadonlyArray<TaskInput<K>>, o: LocalOptions<TaskOutput<K>> = {}): Promise<LocalRun<TaskOutput<K>>> {
+export async function runTasks<K extends TaskKind>(kind: K, inputs: ReadonlyArray<TaskInput<K>>, o: LocalOptions<TaskOutput<K>> = {}): Promise<LocalRun<TaskOutput<K>>> {
   type O = TaskOutput<K>;
   const outcomes: Array<Settled<O> | null> = inputs.map(() => null);
   const started = inputs.map(() => false);

@@ -2,7 +2,7 @@
 // local pool (cli/jobs/local.ts, piscina threads). Each job stores its own result as it finishes
 // (cli/study/task.ts), so a killed study loses only the jobs in flight. Ctrl-C stops the pool.
 
-import { runLocal as runTasks } from "../jobs/local.ts";
+import { runTasks } from "../jobs/local.ts";
 import type { PlannedJob } from "./spec.ts";
 
 export interface JobFailure {
