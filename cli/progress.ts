@@ -1,7 +1,8 @@
-// A one-line progress bar on stderr for long imports, recordings and runs. It draws only when
-// stderr is a terminal (so pipes, files and tests see nothing), at most every 100 ms, and erases
-// itself when done. With a known total it shows a bar and a percentage, and optionally the time
-// left; otherwise just the count. A second counter (e.g. accesses) can be shown as a rate.
+// Progress on stderr: a one-line bar for long imports, recordings and runs (Progress), and one bar
+// per task for the variants compare runs (ProgressBoard). Both draw only when stderr is a
+// terminal (so pipes, files and tests see nothing), throttled, and erase themselves when done.
+// Progress shows, with a known total, a bar and a percentage, and optionally the time left;
+// otherwise just the count. A second counter (e.g. accesses) can be shown as a rate.
 // Wall-clock time is read here only to throttle redraws and show rates, never to influence results.
 
 export interface ProgressOptions {
@@ -81,5 +82,44 @@ export class Progress {
   finish(): void {
     if (this.drawn) this.stream.write("\r\x1b[K");
     this.drawn = false;
+  }
+}
+
+/**
+ * One bar per task (compare's variants) on stderr, redrawn in place at most every 150 ms; only on
+ * a terminal and unless quiet. finish() erases it.
+ */
+export class ProgressBoard {
+  private readonly enabled: boolean;
+  private readonly fractions: number[];
+  private drawn = 0;
+  private last = 0;
+  constructor(private readonly names: string[], quiet: boolean) {
+    this.enabled = !quiet && process.stderr.isTTY === true;
+    this.fractions = names.map(() => 0);
+  }
+  set(i: number, f: number): void {
+    this.fractions[i] = f;
+    this.draw(false);
+  }
+  draw(force: boolean): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    if (!force && now - this.last < 150) return;
+    this.last = now;
+    if (this.drawn > 0) process.stderr.write(`\x1b[${this.drawn}A`);
+    const width = Math.max(...this.names.map((n) => n.length));
+    for (let i = 0; i < this.names.length; i++) {
+      const f = this.fractions[i]!;
+      const full = Math.round(f * 30);
+      process.stderr.write(`\r${this.names[i]!.padEnd(width)} [${"#".repeat(full)}${"-".repeat(30 - full)}] ${(f * 100).toFixed(0).padStart(3)}%\x1b[K\n`);
+    }
+    this.drawn = this.names.length;
+  }
+  finish(): void {
+    if (!this.enabled || this.drawn === 0) return;
+    process.stderr.write(`\x1b[${this.drawn}A`);
+    for (let i = 0; i < this.drawn; i++) process.stderr.write("\r\x1b[K\n");
+    process.stderr.write(`\x1b[${this.drawn}A`);
   }
 }

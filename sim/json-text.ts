@@ -1,13 +1,29 @@
 // JSON text parsing with useful errors: JSON.parse does the work, and when it fails a small
 // recursive-descent scanner finds the offset of the first offending character (Node's messages
 // say "at position N" or nothing), reported as file:line:column. Shared by every layer that reads
-// JSON input (machine configs, workload specs, experiments, regression cases).
+// JSON input (machine configs, workload specs, experiments, regression cases). The same scanner
+// also tells where each value starts, by field name (scanJson's onValue), so that semantic errors
+// can name a line:column too (cli/study/json-locate.ts).
 
 import { InputError } from "./errors.ts";
 
-/** Offset of the first syntax error in `text`, or -1 when it is valid JSON. */
-export function locateJsonError(text: string): number {
+/** Nesting the scanner follows; a document nested deeper is refused (not a stack overflow). */
+export const MAX_JSON_DEPTH = 5000;
+
+export interface JsonScan {
+  /** Offset of the first syntax error, or of the first value nested deeper than MAX_JSON_DEPTH; -1 when valid. */
+  at: number;
+  /** The scan stopped at a value nested too deep (not at a syntax error). */
+  tooDeep: boolean;
+}
+
+/**
+ * Scans `text` as JSON. With `onValue`, calls it with the field name ("axes.seed[2]",
+ * "exclude[0].machine"; the root is "(root)") and the offset of every value as it starts.
+ */
+export function scanJson(text: string, onValue?: (field: string, offset: number) => void): JsonScan {
   let i = 0;
+  let tooDeep = false;
   const ws = (): void => {
     while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
   };
@@ -51,9 +67,13 @@ export function locateJsonError(text: string): number {
     i += m[0].length;
     return true;
   };
-  const value = (depth: number): boolean => {
-    if (depth > 5000) return false;
+  const value = (field: string, depth: number): boolean => {
     ws();
+    if (depth > MAX_JSON_DEPTH) {
+      tooDeep = true;
+      return false;
+    }
+    onValue?.(field, i);
     const c = text[i];
     if (c === "{") {
       i++;
@@ -64,11 +84,14 @@ export function locateJsonError(text: string): number {
       }
       for (;;) {
         ws();
+        const keyAt = i;
         if (text[i] !== '"' || !string()) return false;
+        // field names are made only when someone asks for them
+        const sub = onValue ? `${field === "(root)" ? "" : `${field}.`}${JSON.parse(text.slice(keyAt, i)) as string}` : "";
         ws();
         if (text[i] !== ":") return false;
         i++;
-        if (!value(depth + 1)) return false;
+        if (!value(sub, depth + 1)) return false;
         ws();
         if (text[i] === ",") {
           i++;
@@ -88,8 +111,8 @@ export function locateJsonError(text: string): number {
         i++;
         return true;
       }
-      for (;;) {
-        if (!value(depth + 1)) return false;
+      for (let k = 0; ; k++) {
+        if (!value(onValue ? `${field}[${k}]` : "", depth + 1)) return false;
         ws();
         if (text[i] === ",") {
           i++;
@@ -108,9 +131,14 @@ export function locateJsonError(text: string): number {
     if (c === "n") return literal("null");
     return number();
   };
-  if (!value(0)) return Math.min(i, text.length);
+  if (!value("(root)", 0)) return { at: Math.min(i, text.length), tooDeep };
   ws();
-  return i < text.length ? i : -1;
+  return { at: i < text.length ? i : -1, tooDeep: false };
+}
+
+/** Offset of the first syntax error in `text` (or of the first value nested too deep), or -1 when it is valid JSON. */
+export function locateJsonError(text: string): number {
+  return scanJson(text).at;
 }
 
 /** Line and column (1-based) of an offset. */
@@ -138,7 +166,8 @@ export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    const at = locateJsonError(text);
+    const { at, tooDeep } = scanJson(text);
+    if (tooDeep) throw new InputError(`invalid JSON: nested more than ${MAX_JSON_DEPTH} levels deep`, { file, ...lineColumn(text, at) });
     if (at < 0) {
       const msg = (e instanceof Error ? e.message : String(e)).replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
       throw new InputError(`invalid JSON: ${msg}`, { file });

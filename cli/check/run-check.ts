@@ -1,7 +1,9 @@
-// The `damon-sim check` pipeline: finds and loads the cases, runs them in worker threads, compares
-// each one's results with its expected.json (or, blessing, rewrites expected.json atomically and
-// lists what changed), and hands each finished case to `onCase` in case order as soon as it and
-// every case before it are done.
+// The `damon-sim check` pipeline: finds and loads the cases, runs them on the local pool of worker
+// threads (cli/jobs/local.ts, one per core by default; a case that throws, whose thread dies or
+// that outlives its time limit, its thread then stopped, is "crashed" or "timeout" and the others
+// carry on), compares each one's results with its expected.json (or, blessing, rewrites
+// expected.json atomically and lists what changed), and hands each finished case to `onCase` in
+// case order as soon as it and every case before it are done. Ctrl-C stops the pool.
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +12,9 @@ import { caseName, EXPECTED_FILE, findCases, loadCase, type CaseSpec } from "./c
 import { compareResults } from "./compare.ts";
 import { formatJson, readJsonFile } from "./json-file.ts";
 import { cleanStaleTemps, writeFileAtomic } from "../atomic-write.ts";
-import { runCasesInWorkers, type CaseOutcome } from "./pool.ts";
+import { runTasks, type Settled } from "../jobs/local.ts";
+import type { TaskError } from "../jobs/tasks.ts";
+import type { CaseResults } from "./results.ts";
 import { buildReport, type CaseReport, type CheckReport } from "./outcome.ts";
 
 export interface CheckOptions {
@@ -31,12 +35,18 @@ function errorText(e: unknown): string {
   return e instanceof InputError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
+/** What a case threw, as reported: the class too when it is not one of the simulator's own errors (the stack with DAMON_SIM_DEBUG). */
+function thrownText(e: TaskError): string {
+  const internal = e.name !== "InputError" && e.name !== "UsageError" && e.name !== "SimError";
+  return `${internal ? `${e.name}: ` : ""}${e.message}${process.env.DAMON_SIM_DEBUG !== undefined && e.stack ? `\n${e.stack}` : ""}`;
+}
+
 /** Compares (or blesses) one finished case. */
-function judge(c: CaseSpec, outcome: CaseOutcome, bless: boolean): CaseReport {
+function judge(c: CaseSpec, outcome: Settled<CaseResults>, bless: boolean): CaseReport {
   const r = blank(c.name, c.dir);
   r.wallSeconds = Math.round(outcome.wallMs) / 1000;
-  if (outcome.status === "crashed") {
-    r.error = outcome.error;
+  if (outcome.status === "failed") {
+    r.error = thrownText(outcome.error);
     return r;
   }
   if (outcome.status === "timeout") {
@@ -44,7 +54,7 @@ function judge(c: CaseSpec, outcome: CaseOutcome, bless: boolean): CaseReport {
     r.error = `no result within ${outcome.timeoutMs / 1000} s (the worker was stopped)`;
     return r;
   }
-  const got = normalise(outcome.results);
+  const got = normalise(outcome.output);
   const path = join(c.dir, EXPECTED_FILE);
   const shown = `${c.name}/${EXPECTED_FILE}`;
   const has = existsSync(path);
@@ -123,9 +133,9 @@ export async function checkCases(paths: readonly string[], o: CheckOptions): Pro
     }
   };
   flush();
-  const pool = await runCasesInWorkers(specs, {
-    timeoutMs: o.timeoutMs,
-    ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+  const pool = await runTasks("check-case", specs, {
+    timeoutMs: (k) => specs[k]!.timeoutMs ?? o.timeoutMs,
+    ...(o.jobs !== undefined ? { workers: o.jobs } : {}),
     onDone: (k, outcome) => {
       reports[specIndex[k]!] = judge(specs[k]!, outcome, o.bless);
       flush();

@@ -1,12 +1,12 @@
 // `damon-sim compare`: runs one workload under several access check primitives (and a baseline
-// without monitoring) on the identical access stream, in parallel worker threads, and reports
-// which primitive tells DAMON the truth at what cost: a table on the terminal, results.json,
-// results.csv, report.html (self-contained) and PNG plots in OUTDIR, and the host wall-clock
-// seconds apart in timing.json. Everything is checked before any worker starts: the output
-// folder, the experiment file, every variant's machine, workload and parameters (each variant is
-// built once in the main thread), CPU numbers against the machine. The exit status is 0 when
-// every variant ran, 1 when one failed (its error is printed and kept in results.json), 2 for bad
-// input, 130 when interrupted.
+// without monitoring) on the identical access stream, on the local pool of worker threads that
+// studies and checks use too (cli/jobs/local.ts), and reports which primitive tells DAMON the
+// truth at what cost: a table on the terminal, results.json, results.csv, report.html
+// (self-contained) and PNG plots in OUTDIR, and the host wall-clock seconds apart in timing.json.
+// Everything is checked before any worker starts: the output folder, the experiment file, every
+// variant's machine, workload and parameters (each variant is built once in the main thread),
+// CPU numbers against the machine. The exit status is 0 when every variant ran, 1 when one failed
+// (its error is printed and kept in results.json), 2 for bad input, 130 when interrupted.
 
 import { join, resolve } from "node:path";
 import { intOpt, stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
@@ -18,7 +18,7 @@ import { OPS_SET_NAMES, parseOpsName } from "../../damon/ops-sets.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { EXIT, version } from "../version.ts";
 import { prepareOutputDir, writeFileAtomic } from "../atomic-write.ts";
-import { runPool } from "../experiment/pool.ts";
+import { runVariants } from "../experiment/run-variants.ts";
 import { csv, resultsJson, rowsOf, table, timingJson } from "../experiment/output.ts";
 import { SCENARIOS, scenarioNames } from "../experiment/scenarios.ts";
 import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts";
@@ -200,7 +200,7 @@ export const command: Command = {
     preflight(x, cliParams);
     prepareOutputDir(out);
     if (!quiet) process.stderr.write(`damon-sim compare: ${x.workload} on ${x.machine}, ${x.variants.length} variants, ${x.durationNs / 1e9} s simulated each, seed ${x.seed}\n`);
-    const outcome = await runPool(x, x.variants, { ...(jobs !== undefined ? { jobs } : {}), quiet });
+    const outcome = await runVariants(x, x.variants, { ...(jobs !== undefined ? { jobs } : {}), quiet });
     const done = outcome.results.filter((r): r is VariantResult => r !== null);
     const rows = rowsOf(done);
     const sm = scenarioMetrics(x, done);

@@ -13,7 +13,6 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SimError } from "../../sim/errors.ts";
 import type { AccuracySummary } from "../../damon/accuracy.ts";
 import { BASELINE, experimentFromJson } from "../experiment/spec.ts";
 import { runVariant } from "../experiment/variant.ts";
@@ -158,18 +157,8 @@ export function experimentJson(spec: JobSpec, inputsDir: string): Record<string,
   };
 }
 
-/** Test hook: a job whose workload is this name throws (to test retries and failure reports). */
-export const FAILING_WORKLOAD = "study-test-fail";
-
 /** Runs one job with the existing single-run machinery and keeps its deterministic figures. */
 export function runJob(spec: JobSpec, inputsDir: string): { result: JobResult; wallSeconds: number } {
-  if (spec.workload === FAILING_WORKLOAD && process.env.DAMON_SIM_STUDY_TEST === "1") throw new SimError(`job failed on purpose (workload '${FAILING_WORKLOAD}')`);
-  if (spec.workload.startsWith("study-test-sleep-") && process.env.DAMON_SIM_STUDY_TEST === "1") {
-    // test hook: hold the job long enough for a worker to be killed mid-job
-    const ms = Number(spec.workload.slice("study-test-sleep-".length));
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-    spec = { ...spec, workload: "stairs" };
-  }
   const x = experimentFromJson(experimentJson(spec, inputsDir), `job ${spec.workload}`);
   const v = spec.monitor ? x.variants[0]! : BASELINE;
   const r = runVariant(x, v);

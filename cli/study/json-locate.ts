@@ -1,12 +1,12 @@
 // Where each value of a JSON document starts, by field name ("axes.seed[2]", "exclude[0].machine"),
-// so that a study file's semantic errors (not only its syntax errors, which sim/json-text.ts
-// locates) can name file:line:column. The scanner only runs on text JSON.parse accepted.
+// so that a study file's semantic errors (not only its syntax errors) can name file:line:column.
+// The scan is sim/json-text.ts's (scanJson), run on text JSON.parse accepted.
 
-import { lineColumn } from "../../sim/json-text.ts";
+import { lineColumn, MAX_JSON_DEPTH, scanJson } from "../../sim/json-text.ts";
 import { InputError } from "../../sim/errors.ts";
 
-/** Nesting the scanner follows (as sim/json-text.ts's); deeper is an input error, not a stack overflow. */
-export const MAX_DEPTH = 5000;
+/** Nesting followed; deeper is an input error, not a stack overflow. */
+export const MAX_DEPTH = MAX_JSON_DEPTH;
 
 /**
  * Offsets of every value in `text` (valid JSON), by field name; the root is "(root)". A document
@@ -14,59 +14,10 @@ export const MAX_DEPTH = 5000;
  */
 export function valueOffsets(text: string, file?: string): Map<string, number> {
   const out = new Map<string, number>();
-  let i = 0;
-  const ws = (): void => {
-    while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
-  };
-  const str = (): string => {
-    const start = i;
-    i++;
-    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
-    i++;
-    return JSON.parse(text.slice(start, i)) as string;
-  };
-  const value = (field: string, depth: number): void => {
-    ws();
-    if (depth > MAX_DEPTH) throw new InputError(`nested more than ${MAX_DEPTH} levels deep`, { ...(file !== undefined ? { file } : {}), ...lineColumn(text, i) });
-    if (!out.has(field)) out.set(field, i);
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        const k = str();
-        ws();
-        i++; // ':'
-        value(field === "(root)" ? k : `${field}.${k}`, depth + 1);
-        ws();
-        if (text[i++] === "}") return;
-      }
-    }
-    if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (let k = 0; ; k++) {
-        value(`${field}[${k}]`, depth + 1);
-        ws();
-        if (text[i++] === "]") return;
-      }
-    }
-    if (c === '"') {
-      str();
-      return;
-    }
-    while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
-  };
-  value("(root)", 0);
+  const scan = scanJson(text, (field, at) => {
+    if (!out.has(field)) out.set(field, at);
+  });
+  if (scan.tooDeep) throw new InputError(`nested more than ${MAX_DEPTH} levels deep`, { ...(file !== undefined ? { file } : {}), ...lineColumn(text, scan.at) });
   return out;
 }
 

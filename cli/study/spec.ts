@@ -63,9 +63,6 @@ const NAMED_AXES = ["workload", "machine", "ops", "kernel", "duration", "theta",
 const DEFAULTS: Record<string, AxisValue> = { workload: "tiering", machine: "cxl-tier", seed: 1, primitives: "pte", ops: "vaddr", duration: "3s", theta: 0.5 };
 const ATTR_DEFAULTS: Record<string, AxisValue> = { "attrs.sample": "5ms", "attrs.aggr": "100ms", "attrs.update": "1s", "attrs.minRegions": 10, "attrs.maxRegions": 1000 };
 
-/** Test hook names accepted without a workload check (see job.ts). */
-const isTestWorkload = (w: string): boolean => process.env.DAMON_SIM_STUDY_TEST === "1" && w.startsWith("study-test-");
-
 function primitivesValue(v: unknown, field: string, loc: Locator): string {
   const list = Array.isArray(v) ? v : typeof v === "string" ? v.split("+") : null;
   if (list === null || list.length === 0 || list.some((p) => typeof p !== "string" || p === "")) throw loc.error("must be a primitive name, names joined by '+' (\"pte+ibs\") or a list of names", field);
@@ -320,7 +317,6 @@ function makeSpec(get: (k: string) => AxisValue | undefined, warmup: number, ref
 }
 
 function checkWorkload(w: string, field: string, loc: Locator): void {
-  if (isTestWorkload(w)) return;
   try {
     resolveWorkloadEnd(w);
   } catch (e) {

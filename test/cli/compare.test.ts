@@ -3,7 +3,10 @@
 // same bytes; another seed, other results), an experiment file with a sweep (and a command-line
 // option overriding it, even at the option's usual default value), bad input, and
 // Ctrl-C (exit 130 with the partial results written, no temp files left). Also the heatmap's
-// address Axis (cli/experiment/variant.ts) against exact column overlaps (fast-check).
+// address Axis (cli/experiment/variant.ts) against exact column overlaps (fast-check). The
+// variants run on the local pool (cli/jobs/local.ts): 1, one per core or 4 threads give the same
+// bytes, and a variant that fails (a damaged trace) is reported the same way whatever the thread
+// count, the variants after it on the same thread unaffected.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -14,7 +17,7 @@ import { join } from "node:path";
 import { Axis } from "../../cli/experiment/variant.ts";
 import type { Row } from "../../cli/experiment/output.ts";
 import type { AccuracySummary as Accuracy } from "../../damon/accuracy.ts";
-import { BIN, ROOT, runCli, type CliResult } from "./helpers.ts";
+import { BIN, damagedTrace, ROOT, runCli, type CliResult } from "./helpers.ts";
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLS = 100;
@@ -89,6 +92,8 @@ describe("damon-sim compare", () => {
     tmp = mkdtempSync(join(tmpdir(), "damon-sim-compare-"));
     writeFileSync(dir("sweep.json"), JSON.stringify(SWEEP));
     runs.set("small", runCliAsync([...SMALL, "-o", dir("small")]));
+    runs.set("small-j1", runCliAsync([...SMALL, "--jobs", "1", "-o", dir("small-j1")]));
+    runs.set("small-j4", runCliAsync([...SMALL, "--jobs", "4", "-o", dir("small-j4")]));
     runs.set("det-a", runCliAsync([...DET, "-o", dir("det-a")]));
     runs.set("det-b", runCliAsync([...DET, "-o", dir("det-b")]));
     runs.set("det-seed", runCliAsync([...DET, "--seed", "2", "-o", dir("det-seed")]));
@@ -310,6 +315,50 @@ describe("damon-sim compare", () => {
     // nothing was run, nothing written
     expect(existsSync(out)).toBe(false);
   }, LONG);
+
+  it(
+    "the same bytes with 1 worker thread, the default (one per core) or 4",
+    async () => {
+      const rs = await Promise.all([run("small"), run("small-j1"), run("small-j4")]);
+      for (const r of rs) expect(r.status, r.stderr).toBe(0);
+      const files = readdirSync(dir("small")).filter((f) => f !== "timing.json").sort();
+      expect(files).toContain("results.json");
+      for (const other of ["small-j1", "small-j4"]) {
+        expect(readdirSync(dir(other)).sort()).toEqual([...files, "timing.json"].sort());
+        for (const f of files) expect(readFileSync(join(dir(other), f)).equals(readFileSync(join(dir("small"), f))), `${other}/${f}`).toBe(true);
+      }
+    },
+    LONG,
+  );
+
+  it(
+    "variants that fail (a damaged trace) are reported in variant order, exit 1, the same with 1 or 3 threads; the others' results are unaffected",
+    async () => {
+      // a trace with a damaged chunk: the unmonitored baseline and pte reach it, the slowed-down IBS variants do not
+      const dst = damagedTrace(join(tmp, "damaged.dst"), 120);
+      const slow = (period: number): Record<string, number> => ({ "ibs.period": period, "ibs.nmiCostNs": 200_000 });
+      const exp = join(tmp, "failing.json");
+      writeFileSync(exp, JSON.stringify({ name: "failing", workload: dst, machine: "tiny", duration: "100ms", attrs: { sample: "2ms", aggr: "20ms" }, variants: [{ name: "ibs-a", primitives: ["ibs"], params: slow(144) }, { name: "pte", primitives: ["pte"] }, { name: "ibs-b", primitives: ["ibs"], params: slow(160) }] }));
+      const [one, three] = await Promise.all(["1", "3"].map((j) => runCliAsync(["compare", exp, "--jobs", j, "-q", "-o", dir(`failing-${j}`)])));
+      for (const [r, j] of [[one!, "1"], [three!, "3"]] as const) {
+        expect(r.status, r.stderr).toBe(1);
+        const lines = r.stderr.trimEnd().split("\n");
+        expect(lines).toHaveLength(3);
+        expect(lines[0]!.startsWith(`damon-sim: compare: variant 'baseline' failed: ${dst}, byte offset `), lines[0]).toBe(true);
+        expect(lines[0]).toMatch(/, byte offset \d+, field 'chunk 120 crc': chunk checksum mismatch/);
+        expect(lines[1]).toBe(lines[0]!.replace("variant 'baseline'", "variant 'pte'"));
+        expect(lines[2]).toBe(`damon-sim: compare: 2 of 4 variants failed (their errors are in ${join(dir(`failing-${j}`), "results.json")}); exit status 1`);
+        const res = readResults(dir(`failing-${j}`));
+        expect(res.errors.map((e) => e.variant)).toEqual(["baseline", "pte"]);
+        expect(res.variants.map((v) => v.name)).toEqual(["ibs-a", "ibs-b"]);
+        expect(res.variants.every((v) => v.accesses > 0)).toBe(true);
+      }
+      expect(three!.stderr.replaceAll("failing-3", "failing-1")).toBe(one!.stderr);
+      // on one thread ibs-b ran after two failures in the same thread: still the same bytes as on its own thread
+      for (const f of readdirSync(dir("failing-1")).filter((f) => f !== "timing.json")) expect(readFileSync(join(dir("failing-3"), f)).equals(readFileSync(join(dir("failing-1"), f))), f).toBe(true);
+    },
+    LONG,
+  );
 
   it(
     "Ctrl-C stops promptly with status 130 and writes the partial results (interrupted: true)",

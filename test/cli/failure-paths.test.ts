@@ -25,7 +25,7 @@ import { preset } from "../../hw/presets.ts";
 import { AccessBatch } from "../../hw/batch.ts";
 import { clip, clipQuoted, InputError } from "../../sim/errors.ts";
 import { TraceWriter } from "../../workloads/trace/writer.ts";
-import { BIN, ROOT, runCli, type CliResult } from "./helpers.ts";
+import { BIN, damagedTrace, ROOT, runCli, type CliResult } from "./helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "damon-sim-fail-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -159,13 +159,7 @@ describe("2. compare's exit status tells a script what happened", () => {
 
   it("a variant that fails while it runs: exit 1, its error on stderr even with -q, the others' results written", () => {
     // a trace with a damaged chunk that the unmonitored baseline reaches and the slowed-down IBS variant does not
-    const dst = fresh("trace.dst");
-    expect(runCli(["record", "stairs", "-o", dst, "--duration", "2ms", "--chunk-size", "4096"]).status).toBe(0);
-    const info = JSON.parse(runCli(["trace", "info", dst, "--json"]).stdout) as { chunkList: Array<{ seq: number; offset: number; bytes: number }> };
-    const chunk = info.chunkList[120]!;
-    const bytes = readFileSync(dst);
-    bytes[chunk.offset + (chunk.bytes >> 1)]! ^= 0x40;
-    writeFileSync(dst, bytes);
+    const dst = damagedTrace(fresh("trace.dst"), 120);
     const out = fresh("partial");
     const r = runCli(["compare", dst, "--machine", "tiny", "--primitives", "ibs", "--param", "ibs.period=144", "--param", "ibs.nmiCostNs=200000", "--duration", "100ms", "--sample", "2ms", "--aggr", "20ms", "-q", "-o", out], { timeout: 120_000 });
     expectCleanError(r, 1);

@@ -1,7 +1,7 @@
 // The BullMQ backend against a real redis-server started here (random loopback port, no
 // persistence, stopped by its PID): 2 workers give tables byte-identical to local; a worker
-// SIGKILLed mid-job loses nothing; a job that throws is retried, then reported, exit 1; a
-// half-done study reruns only what is missing. Skips (with a message) only without redis-server.
+// SIGKILLed mid-job loses nothing; a job that throws (a damaged trace) is retried, then
+// reported, exit 1; a half-done study reruns only what is missing. Skips (with a message) only without redis-server.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -9,13 +9,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, runCli } from "../cli/helpers.ts";
+import { BIN, damagedTrace, runCli } from "../cli/helpers.ts";
 
 const hasRedis = spawnSync("sh", ["-c", "command -v redis-server"]).status === 0;
 if (!hasRedis) console.warn("test/study/bullmq.test.ts: redis-server is not installed (apt-get install -y redis-server): skipping the BullMQ backend tests");
 
 const dir = mkdtempSync(join(tmpdir(), "damon-sim-bullmq-"));
-const env = { ...process.env, DAMON_SIM_STUDY_TEST: "1" };
 let redis: ChildProcess | null = null;
 let url = "";
 let port = 0;
@@ -69,7 +68,7 @@ interface Running {
 }
 
 function worker(queue: string, extra: string[] = []): Running {
-  const proc = spawn(process.execPath, [BIN, "worker", "--redis", url, "--queue", queue, "--concurrency", "1", "--lock-duration", "1000", ...extra], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, [BIN, "worker", "--redis", url, "--queue", queue, "--concurrency", "1", "--lock-duration", "1000", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
   let text = "";
   proc.stderr!.on("data", (d: Buffer) => (text += d.toString()));
   workers.push(proc);
@@ -85,7 +84,7 @@ async function stop(w: Running): Promise<void> {
 
 function coordinator(file: string, out: string, queue: string, extra: string[] = []): Promise<{ status: number; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, "study", "run", file, "-o", out, "--backend", "bullmq", "--redis", url, "--queue", queue, ...extra], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn(process.execPath, [BIN, "study", "run", file, "-o", out, "--backend", "bullmq", "--redis", url, "--queue", queue, ...extra], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     p.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     p.on("exit", (code) => resolve({ status: code ?? -1, stderr }));
@@ -139,9 +138,9 @@ describe.skipIf(!hasRedis)("study run --backend bullmq", () => {
   }, 120_000);
 
   it("finishes a study whose worker is SIGKILLed mid-job, with the same tables", async () => {
-    // the test hook holds each job 1 s, then runs stairs
-    const file = study("kill", { axes: { workload: ["study-test-sleep-1000"], primitives: ["pte"], seed: [1, 2] } });
-    const env1 = spawnSync(process.execPath, [BIN, "study", "run", file, "-o", join(dir, "kill-local"), "-q"], { env, encoding: "utf8" });
+    // each job simulates 300 ms: most of a second of host time on the 2-core machine
+    const file = study("kill", { duration: "300ms", axes: { workload: ["stairs"], primitives: ["pte"], seed: [1, 2] } });
+    const env1 = spawnSync(process.execPath, [BIN, "study", "run", file, "-o", join(dir, "kill-local"), "-q"], { encoding: "utf8" });
     expect(env1.status, env1.stderr).toBe(0);
     const a = worker("q2");
     const run = coordinator(file, join(dir, "kill-fleet"), "q2");
@@ -157,8 +156,8 @@ describe.skipIf(!hasRedis)("study run --backend bullmq", () => {
   }, 120_000);
 
   it("survives a Redis restart mid-study (no persistence: lost jobs are queued again), with the same tables", async () => {
-    const file = study("restart", { axes: { workload: ["study-test-sleep-600"], primitives: ["pte"], seed: [1, 2, 3] } });
-    const local = spawnSync(process.execPath, [BIN, "study", "run", file, "-o", join(dir, "restart-local"), "-q"], { env, encoding: "utf8" });
+    const file = study("restart", { duration: "200ms", axes: { workload: ["stairs"], primitives: ["pte"], seed: [1, 2, 3] } });
+    const local = spawnSync(process.execPath, [BIN, "study", "run", file, "-o", join(dir, "restart-local"), "-q"], { encoding: "utf8" });
     expect(local.status, local.stderr).toBe(0);
     const w = worker("q4");
     const run = coordinator(file, join(dir, "restart-fleet"), "q4");
@@ -178,11 +177,14 @@ describe.skipIf(!hasRedis)("study run --backend bullmq", () => {
   }, 120_000);
 
   it("retries a job that throws, then reports it with its error and exits 1", async () => {
-    const file = study("fail", { axes: { workload: ["stairs", "study-test-fail"], primitives: ["pte"] }, baseline: "none" });
+    // a trace whose first chunk is damaged: every run of it throws
+    const dst = damagedTrace(join(dir, "damaged.dst"), 0);
+    const file = study("fail", { axes: { workload: ["stairs", dst], primitives: ["pte"] }, baseline: "none" });
     const w = worker("q3");
     const r = await coordinator(file, join(dir, "fail"), "q3", ["--attempts", "2"]);
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/workload=study-test-fail.*failed: job failed on purpose/);
+    expect(r.stderr).toContain(`(workload=${dst} primitives=pte) failed: `);
+    expect(r.stderr).toMatch(/failed: .*inputs\/[0-9a-f]{64}\.dst, byte offset \d+, field 'chunk 0 crc': chunk checksum mismatch/);
     expect((w.log().match(/failed \(attempt/g) ?? []).length).toBe(2);
     const rows = JSON.parse(readFileSync(join(dir, "fail", "results.json"), "utf8")) as Array<Record<string, unknown>>;
     expect(rows.map((x) => x.workload)).toEqual(["stairs"]);

@@ -1,13 +1,15 @@
 // Studies on the local backend: file validation with file:line:column, planning (job count, cache),
 // content-addressed reuse (one changed axis value reruns only its cells), tables independent of
-// the worker count, and the summary's t-based confidence interval.
+// the worker count, resuming a killed study, a failing job (a damaged trace) reported with its
+// error, and the summary's t-based confidence interval.
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BIN, runCli } from "../cli/helpers.ts";
+import fc from "fast-check";
+import { BIN, damagedTrace, runCli } from "../cli/helpers.ts";
 import { HOST_TAG } from "../../cli/atomic-write.ts";
 import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobResult, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
@@ -53,6 +55,31 @@ describe("study files", () => {
     const o = valueOffsets(text);
     expect(text.slice(o.get("a[1].b")!, o.get("a[1].b")! + 4)).toBe("true");
     expect(text[o.get("c.d")!]).toBe('"');
+  });
+  it("locates every value of any document where its text starts (oracle: walking the parsed value)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(0, 1, 3), (v, indent) => {
+        const text = JSON.stringify(v, null, indent);
+        // the oracle: field names in document order, first occurrence kept, like valueOffsets
+        const want = new Map<string, unknown>();
+        const walk = (x: unknown, field: string): void => {
+          if (!want.has(field)) want.set(field, x);
+          if (Array.isArray(x)) x.forEach((e, k) => walk(e, `${field}[${k}]`));
+          else if (x !== null && typeof x === "object") for (const [k, e] of Object.entries(x)) walk(e, field === "(root)" ? k : `${field}.${k}`);
+        };
+        walk(JSON.parse(text), "(root)");
+        const got = valueOffsets(text);
+        expect([...got.keys()]).toEqual([...want.keys()]);
+        for (const [f, x] of want) {
+          const at = got.get(f)!;
+          // the value's own text starts there: it parses back from that offset to the value
+          const flat = JSON.stringify(x, null, indent).split("\n").map((l) => l.trim()).join("");
+          const here = text.slice(at).split("\n").map((l) => l.trim()).join("");
+          expect(here.startsWith(flat), `${f} at ${at}`).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
   it("refuses a file nested too deep with its location, exit 2 (not a stack overflow)", () => {
     const p = join(dir, "deep.json");
@@ -210,11 +237,10 @@ describe("study run (local)", () => {
 
 describe("study run resumes", () => {
   it("continues a study killed with SIGKILL where it stopped", async () => {
-    // the test hook holds each job 400 ms; 6 jobs on 1 thread
-    const p = study("killed", { workload: ["study-test-sleep-400"], primitives: ["pte", "ibs"], seed: [1, 2] }, { workload: undefined });
+    // 6 jobs on 1 thread, each 300 ms simulated (most of a second of host time on the 2-core machine)
+    const p = study("killed", { primitives: ["pte", "ibs"], seed: [1, 2] }, { duration: "300ms" });
     const out = join(dir, "killed");
-    const env = { ...process.env, DAMON_SIM_STUDY_TEST: "1" };
-    const child = spawn(process.execPath, [BIN, "study", "run", p, "-o", out, "-j", "1", "-q"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "study", "run", p, "-o", out, "-j", "1", "-q"], { stdio: ["ignore", "ignore", "pipe"] });
     let childErr = "";
     child.stderr!.on("data", (d: Buffer) => (childErr += d.toString()));
     const exited = new Promise((r) => child.once("exit", r));
@@ -227,7 +253,7 @@ describe("study run resumes", () => {
     expect(done).toBeGreaterThanOrEqual(2);
     expect(done).toBeLessThan(6);
     const again = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const c = spawn(process.execPath, [BIN, "study", "run", p, "-o", out, "-j", "1"], { env, stdio: ["ignore", "ignore", "pipe"] });
+      const c = spawn(process.execPath, [BIN, "study", "run", p, "-o", out, "-j", "1"], { stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
       c.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
       c.on("exit", (status) => resolve({ status, stderr }));
@@ -235,5 +261,27 @@ describe("study run resumes", () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toContain(`${done} of 6 jobs already in the store; running ${6 - done}`);
     expect(JSON.parse(readFileSync(join(out, "results.json"), "utf8"))).toHaveLength(6);
-  }, 60_000);
+  }, 90_000);
+});
+
+describe("study run (local) with a job that fails", () => {
+  it("reports the job with its error, keeps the others' results, exit 1; the failed job runs again next time", () => {
+    const dst = damagedTrace(join(dir, "damaged.dst"), 0);
+    const p = study("failing", { workload: ["stairs", dst, "zigzag"], primitives: ["pte"] }, { workload: undefined, baseline: "none" });
+    const out = join(dir, "failing");
+    for (const j of ["2", "1"]) {
+      const r = runCli(["study", "run", p, "-o", out, "-j", j]);
+      expect(r.status, r.stderr).toBe(1);
+      const failed = r.stderr.split("\n").filter((l) => l.includes(" failed: "));
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatch(/^study: job [0-9a-f]{12} \(workload=/);
+      expect(failed[0]).toContain(`(workload=${dst} primitives=pte) failed: `);
+      expect(failed[0]).toMatch(/inputs\/[0-9a-f]{64}\.dst, byte offset \d+, field 'chunk 0 crc': chunk checksum mismatch/);
+      expect(r.stderr).toContain("study: 2/3 jobs have results");
+      // the second time the two good jobs are cached and the failed one is tried again
+      if (j === "1") expect(r.stderr).toContain("2 of 3 jobs already in the store; running 1");
+      const rows = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Array<Record<string, unknown>>;
+      expect(rows.map((x) => x.workload)).toEqual(["stairs", "zigzag"]);
+    }
+  }, 90_000);
 });
