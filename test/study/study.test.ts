@@ -11,7 +11,7 @@ import { BIN, runCli } from "../cli/helpers.ts";
 import { HOST_TAG } from "../../cli/atomic-write.ts";
 import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobResult, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
-import { MAX_DEPTH, valueOffsets } from "../../cli/study/json-locate.ts";
+import { MAX_DEPTH, valueOffsets } from "../../sim/json-locate.ts";
 import { loadStudy } from "../../cli/study/spec.ts";
 import { ResultStore } from "../../cli/study/store.ts";
 

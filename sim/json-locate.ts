@@ -1,16 +1,18 @@
-// Where each value of a JSON document starts, by field name ("axes.seed[2]", "exclude[0].machine"),
-// so that a study file's semantic errors (not only its syntax errors, which sim/json-text.ts
-// locates) can name file:line:column. The scanner only runs on text JSON.parse accepted.
+// Where each value of a JSON document starts, by field name ("axes.seed[2]", "exclude[0].machine",
+// "[0].quotas" in a document that is a list), so that semantic errors in a JSON input (a study
+// file, a damo scheme list), not only the syntax errors sim/json-text.ts locates, can name
+// file:line:column. The scanner only runs on text JSON.parse accepted.
 
-import { lineColumn } from "../../sim/json-text.ts";
-import { InputError } from "../../sim/errors.ts";
+import { lineColumn } from "./json-text.ts";
+import { InputError } from "./errors.ts";
 
 /** Nesting the scanner follows (as sim/json-text.ts's); deeper is an input error, not a stack overflow. */
 export const MAX_DEPTH = 5000;
 
 /**
- * Offsets of every value in `text` (valid JSON), by field name; the root is "(root)". A document
- * nested deeper than MAX_DEPTH is an InputError at the first value too deep (in `file`).
+ * Offsets of every value in `text` (valid JSON), by field name; the root is "(root)" and the
+ * items of a root list are "[0]", "[1]"... A document nested deeper than MAX_DEPTH is an
+ * InputError at the first value too deep (in `file`).
  */
 export function valueOffsets(text: string, file?: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -55,7 +57,7 @@ export function valueOffsets(text: string, file?: string): Map<string, number> {
         return;
       }
       for (let k = 0; ; k++) {
-        value(`${field}[${k}]`, depth + 1);
+        value(field === "(root)" ? `[${k}]` : `${field}[${k}]`, depth + 1);
         ws();
         if (text[i++] === "]") return;
       }
