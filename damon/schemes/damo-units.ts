@@ -161,8 +161,12 @@ export function damoNumberUnit(v: unknown): { value: number; unit: string } | un
   return value === undefined ? undefined : { value, unit: fields[1]! };
 }
 
-/** An integer as its exact decimal digits (String() would switch to exponents above 1e21). */
-const digits = (n: number): string => BigInt(n).toString();
+/**
+ * An integer as its exact decimal digits (String() would switch to exponents above 1e21); the
+ * double 2^64 stands for ULONG_MAX, so it prints as 18446744073709551615, which damo and the
+ * kernel take (2^64 itself the kernel refuses).
+ */
+const digits = (n: number): string => (n >= ULONG_MAX ? "18446744073709551615" : BigInt(n).toString());
 
 const SIZE_UNITS_DOWN: Array<[number, string]> = [
   [2 ** 60, "EiB"], [2 ** 50, "PiB"], [2 ** 40, "TiB"], [2 ** 30, "GiB"], [2 ** 20, "MiB"], [2 ** 10, "KiB"],
