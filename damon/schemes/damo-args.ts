@@ -17,15 +17,18 @@ import { damoNumber, damoPercent, damoUs } from "./damo-units.ts";
 import {
   accessPatternOf,
   actionOf,
+  bad,
   checkContext,
   defaultQuota,
   defaultWmarks,
   filterOf,
   filterTypeOf,
+  goalMetricOf,
   goalTunerOf,
   here,
   int32,
   isMigrateAction,
+  plural,
   quotaGoalOf,
   quotaNumbersOf,
   splitFilters,
@@ -82,9 +85,6 @@ function wrap<T>(option: string, scheme: number | null, f: () => T): T {
   }
 }
 
-const bad = (detail: string): never => {
-  throw new InputError(detail);
-};
 
 /** Python int(): an integer word. */
 function pyInt(word: string): number {
@@ -124,16 +124,20 @@ function counts(occ: Occurrences, name: string): number[] | undefined {
   );
 }
 
-/** How many of `total` items (goals, filters) each of `nrSchemes` schemes gets. */
-function share(occ: Occurrences, countName: string, itemName: string, total: number, nrSchemes: number): number[] {
+/**
+ * How many of `total` items (goals, filters, schemes) each of `nrGroups` groups (schemes,
+ * contexts) gets: the count option's numbers, one per group, adding up to `total`; without the
+ * option, all go to the first group, which damo allows only when there is one group or no item.
+ */
+function share(occ: Occurrences, countName: string, itemName: string, total: number, nrGroups: number, group: "scheme" | "context"): number[] {
   const given = counts(occ, countName);
   if (given === undefined) {
-    if (total > 0 && nrSchemes > 1) bad(`${countName} is required when ${itemName} is given for more than one scheme (one count per scheme)`);
-    return Array.from({ length: nrSchemes }, (_, i) => (i === 0 ? total : 0));
+    if (total > 0 && nrGroups > 1) bad(`${countName} is required when ${itemName} is given for more than one ${group} (one count per ${group})`);
+    return Array.from({ length: nrGroups }, (_, i) => (i === 0 ? total : 0));
   }
-  if (given.length !== nrSchemes) bad(`${countName} gives ${given.length} count${given.length === 1 ? "" : "s"} for ${nrSchemes} scheme${nrSchemes === 1 ? "" : "s"}: give one per scheme`);
-  const sum = given.reduce((a, b) => a + b, 0);
-  if (sum !== total) bad(`${countName} adds up to ${sum} but ${itemName} is given ${total} time${total === 1 ? "" : "s"}`);
+  if (given.length !== nrGroups) bad(`${countName} gives ${plural(given.length, "count")} for ${plural(nrGroups, group)}: give one per ${group}`);
+  const sum = given.reduce((x, y) => x + y, 0);
+  if (sum !== total) bad(`${countName} adds up to ${sum} but ${itemName} is given ${plural(total, "time")}`);
   return given;
 }
 
@@ -159,7 +163,7 @@ function quotaSources(occ: Occurrences): QuotaSource[] {
   if (quotas.length > 0 && intervals.length > 0) bad("--damos_quotas and --damos_quota_interval cannot be given together (damo refuses it)");
   for (const [name, list] of [["--damos_quota_time", times], ["--damos_quota_space", spaces], ["--damos_quota_weights", weights]] as const) {
     if (list.length > intervals.length) {
-      bad(`${name} is given ${list.length} time${list.length === 1 ? "" : "s"} but --damos_quota_interval ${intervals.length === 0 ? "is not" : `only ${intervals.length} time${intervals.length === 1 ? "" : "s"}`}: damo pairs each with the --damos_quota_interval of its scheme and would drop the rest${quotas.length ? " (use --damos_quotas alone instead)" : ""}`);
+      bad(`${name} is given ${plural(list.length, "time")} but --damos_quota_interval ${intervals.length === 0 ? "is not" : `only ${plural(intervals.length, "time")}`}: damo pairs each with the --damos_quota_interval of its scheme and would drop the rest${quotas.length ? " (use --damos_quotas alone instead)" : ""}`);
     }
   }
   if (intervals.length > 0) {
@@ -248,10 +252,11 @@ function filterOfSyntax(s: FilterSyntax, ctx: DamoSchemeContext): DamosFilter {
 
 /** damo damos_options_to_quota_goal: <metric> <target> [nid | current | nid memcg_path]. */
 function goalOfWords(words: readonly string[], ctx: DamoSchemeContext): QuotaGoal {
-  const [metric, target, ...opts] = words as [string, string, ...string[]];
+  const [name, target, ...opts] = words as [string, string, ...string[]];
+  const metric = goalMetricOf(name);
   const want = metric.startsWith("node_memcg_") ? ["a node id", "a cgroup path"] : metric.startsWith("node_mem_") ? ["a node id"] : metric === "user_input" ? ["the current value"] : [];
   if (opts.length !== want.length) {
-    bad(want.length === 0 ? `${metric} takes only a target value, got also ${opts.map((o) => `'${clip(o)}'`).join(" ")}${metric === "node_eligible_mem_bp" ? " (damo does not pass a node id for node_eligible_mem_bp, so the kernel sees 0)" : ""}` : `${metric} takes a target value and ${want.join(" and ")}, got ${opts.length} value${opts.length === 1 ? "" : "s"} after the target`);
+    bad(want.length === 0 ? `${metric} takes only a target value, got also ${opts.map((o) => `'${clip(o)}'`).join(" ")}${metric === "node_eligible_mem_bp" ? " (damo does not pass a node id for node_eligible_mem_bp, so the kernel sees 0)" : ""}` : `${metric} takes a target value and ${want.join(" and ")}, got ${plural(opts.length, "value")} after the target`);
   }
   const nodeGoal = metric.startsWith("node_mem");
   return quotaGoalOf({ metric, target, current: metric === "user_input" ? opts[0] : 0, nid: nodeGoal ? opts[0] : undefined, memcgPath: metric.startsWith("node_memcg_") ? opts[1] : undefined }, ctx, here);
@@ -276,7 +281,8 @@ export function parseDamosArgsPerContext(options: readonly DamoOption[], ctxs: r
   if (nrSchemes === 0) {
     for (const [name, list] of occ) if (name.startsWith("--damos_") && list.length > 0) bad(`${name} is given without --damos_action (damo needs --damos_action for any --damos_* option)`);
   }
-  const groups = schemesPerContext(counts(occ, "--nr_schemes"), nrSchemes, ctxs.length);
+  // damo gen_assign_schemes: how many schemes each context gets
+  const groups = share(occ, "--nr_schemes", "--damos_action", nrSchemes, ctxs.length, "context");
 
   const goals = occ.get("--damos_quota_goal")!;
   const quotas = occ.get("--damos_quotas")!;
@@ -287,28 +293,16 @@ export function parseDamosArgsPerContext(options: readonly DamoOption[], ctxs: r
   const sources = quotaSources(occ);
   for (const name of ["--damos_sz_region", "--damos_access_rate", "--damos_age", "--damos_apply_interval", "--damos_wmarks", "--damos_max_nr_snapshots", "--damos_quota_goal_tuner", "--damos_quota_fail_charge_ratio"]) {
     const n = occ.get(name)!.length;
-    if (n > nrSchemes) bad(`${name} is given ${n} times for ${nrSchemes} scheme${nrSchemes === 1 ? "" : "s"} (--damos_action count)`);
+    if (n > nrSchemes) bad(`${name} is given ${plural(n, "time")} for ${plural(nrSchemes, "scheme")} (--damos_action count)`);
   }
-  if (sources.length > nrSchemes) bad(`${occ.get("--damos_quotas")!.length ? "--damos_quotas" : "--damos_quota_interval"} is given ${sources.length} times for ${nrSchemes} scheme${nrSchemes === 1 ? "" : "s"} (--damos_action count)`);
-  const goalRuns = runs(goals, share(occ, "--damos_nr_quota_goals", "--damos_quota_goal", goals.length, nrSchemes));
+  if (sources.length > nrSchemes) bad(`${quotas.length ? "--damos_quotas" : "--damos_quota_interval"} is given ${plural(sources.length, "time")} for ${plural(nrSchemes, "scheme")} (--damos_action count)`);
+  const goalRuns = runs(goals, share(occ, "--damos_nr_quota_goals", "--damos_quota_goal", goals.length, nrSchemes, "scheme"));
   const filters = occ.get("--damos_filter")!;
-  const filterRuns = runs(filters, share(occ, "--damos_nr_filters", "--damos_filter", filters.length, nrSchemes));
+  const filterRuns = runs(filters, share(occ, "--damos_nr_filters", "--damos_filter", filters.length, nrSchemes, "scheme"));
 
   const ctxOf = groups.flatMap((n, c) => Array.from({ length: n }, () => ctxs[c]!));
   const schemes = actions.map((action, i) => buildScheme(occ, i, action, sources[i], goalRuns[i]!, filterRuns[i]!, ctxOf[i]!));
   return runs(schemes, groups);
-}
-
-/** damo gen_assign_schemes: how many schemes each context gets. */
-function schemesPerContext(given: number[] | undefined, nrSchemes: number, nrCtxs: number): number[] {
-  if (given === undefined) {
-    if (nrCtxs > 1 && nrSchemes > 0) bad("--nr_schemes is required for more than one context (one count per context)");
-    return Array.from({ length: nrCtxs }, (_, i) => (i === 0 ? nrSchemes : 0));
-  }
-  const sum = given.reduce((a, b) => a + b, 0);
-  if (sum !== nrSchemes) bad(`--nr_schemes adds up to ${sum} but --damos_action is given ${nrSchemes} time${nrSchemes === 1 ? "" : "s"}`);
-  if (given.length !== nrCtxs) bad(`--nr_schemes gives ${given.length} count${given.length === 1 ? "" : "s"} for ${nrCtxs} context${nrCtxs === 1 ? "" : "s"}`);
-  return given;
 }
 
 function buildScheme(occ: Occurrences, i: number, actionWords: readonly string[], quota: QuotaSource | undefined, goalWords: readonly string[][], filterWords: readonly string[][], ctx: DamoSchemeContext): SchemeSpec {

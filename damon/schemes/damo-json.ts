@@ -18,6 +18,7 @@ import { damoBool, damoBytes, damoNumber, damoNumberUnit, damoPercent, damoUs, p
 import {
   accessPatternOf,
   actionOf,
+  bad,
   checkContext,
   DAMO_DEFAULT_INTERVALS,
   DAMO_GOAL_METRICS,
@@ -30,6 +31,7 @@ import {
   goalHasNid,
   goalTunerOf,
   int32,
+  plural,
   quotaGoalOf,
   quotaNumbersOf,
   splitFilters,
@@ -58,9 +60,6 @@ type Obj = Record<string, unknown>;
 
 const has = (o: Obj, k: string): boolean => Object.hasOwn(o, k);
 const given = (o: Obj, k: string): boolean => has(o, k) && o[k] !== null;
-const bad = (detail: string): never => {
-  throw new InputError(detail);
-};
 const kind = (v: unknown): string =>
   v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "an object" : typeof v === "string" ? `'${clip(v)}'` : clip(JSON.stringify(v));
 
@@ -99,6 +98,11 @@ class Reader {
     if (!has(o, k)) throw this.loc.error(`'${k}' is required (damo reads it here)`, join(base, k));
     return o[k];
   }
+  /** The object at `base` and the values of its keys `names`, all of which damo requires. */
+  fields<const K extends readonly string[]>(v: unknown, base: string, names: K): { [I in keyof K]: unknown } {
+    const o = this.obj(v, base);
+    return names.map((k) => this.req(o, k, base)) as { [I in keyof K]: unknown };
+  }
 }
 
 /**
@@ -126,10 +130,10 @@ export function parseDamosJson(text: string, file: string, ctx: DamoSchemeContex
       let intervals: { sampleUs: number; aggrUs: number } = DAMO_DEFAULT_INTERVALS;
       if (has(co, "intervals")) {
         const ib = `${base}.intervals`;
-        const io = r.obj(co.intervals, ib);
+        const [sample, aggr, update] = r.fields(co.intervals, ib, ["sample_us", "aggr_us", "ops_update_us"]);
         const at = r.at(ib);
-        intervals = { sampleUs: at("sample_us", () => damoUs(r.req(io, "sample_us", ib))), aggrUs: at("aggr_us", () => damoUs(r.req(io, "aggr_us", ib))) };
-        at("ops_update_us", () => damoUs(r.req(io, "ops_update_us", ib)));
+        intervals = { sampleUs: at("sample_us", () => damoUs(sample)), aggrUs: at("aggr_us", () => damoUs(aggr)) };
+        at("ops_update_us", () => damoUs(update)); // unused here, but damo refuses a bad one
       }
       const cctx = { ...ctx, ...intervals };
       const schemes = has(co, "schemes") ? r.list(co.schemes, `${base}.schemes`) : [];
@@ -149,9 +153,9 @@ function schemeOf(r: Reader, v: unknown, base: string, ctx: DamoSchemeContext): 
   const dests = has(o, "dests")
     ? r.list(o.dests, `${base}.dests`).map((d, i) => {
         const db = `${base}.dests[${i}]`;
-        const dob = r.obj(d, db);
+        const [id, weight] = r.fields(d, db, ["id", "weight"]);
         const dat = r.at(db);
-        return { nid: dat("id", () => u32(damoNumber(r.req(dob, "id", db)))), weight: dat("weight", () => u32(damoNumber(r.req(dob, "weight", db)))) };
+        return { nid: dat("id", () => u32(damoNumber(id))), weight: dat("weight", () => u32(damoNumber(weight))) };
       })
     : [];
   const applyIntervalUs = given(o, "apply_interval_us") ? at("apply_interval_us", () => ulong(damoUs(o.apply_interval_us))) : 0;
@@ -160,10 +164,7 @@ function schemeOf(r: Reader, v: unknown, base: string, ctx: DamoSchemeContext): 
   let wmarks = defaultWmarks();
   if (has(o, "watermarks")) {
     const wb = `${base}.watermarks`;
-    const wo = r.obj(o.watermarks, wb);
-    const keys = ["metric", "interval_us", "high_permil", "mid_permil", "low_permil"] as const;
-    const [m, i, h, mid, l] = keys.map((k) => r.req(wo, k, wb));
-    wmarks = wmarksOf([m, i, h, mid, l], r.at(wb));
+    wmarks = wmarksOf(r.fields(o.watermarks, wb, ["metric", "interval_us", "high_permil", "mid_permil", "low_permil"]), r.at(wb));
   }
   const filters = has(o, "filters") ? r.list(o.filters, `${base}.filters`).map((f, i) => filterOfJson(r, f, `${base}.filters[${i}]`, ctx)) : [];
   return { action, pattern, applyIntervalUs, quota, wmarks, ...splitFilters(filters), targetNid, dests, maxNrSnapshots: 0 };
@@ -181,8 +182,8 @@ function patternOf(r: Reader, v: unknown, base: string, ctx: DamoSchemeContext):
   const o = r.obj(v, base);
   const range = (k: string): [unknown, unknown, string] => {
     const b = `${base}.${k}`;
-    const ro = r.obj(r.req(o, k, base), b);
-    return [r.req(ro, "min", b), r.req(ro, "max", b), b];
+    const [mn, mx] = r.fields(r.req(o, k, base), b, ["min", "max"]);
+    return [mn, mx, b];
   };
   const [szMin, szMax] = range("sz_bytes");
   const nrAccesses = bounds(r, range("nr_accesses"), damoPercent, ["samples", "percent"] as const, ["a percent (5 %, 5)", "percents"]);
@@ -220,12 +221,9 @@ function bounds<U extends string>(r: Reader, [mn, mx, base]: [unknown, unknown, 
 function quotaOf(r: Reader, v: unknown, base: string, ctx: DamoSchemeContext): Quota {
   const o = r.obj(v, base);
   const at = r.at(base);
-  const wb = `${base}.weights`;
-  const w = r.obj(r.req(o, "weights", base), wb);
-  const numbers = quotaNumbersOf(
-    { time: r.req(o, "time_ms", base), size: r.req(o, "sz_bytes", base), reset: r.req(o, "reset_interval_ms", base), weights: [r.req(w, "sz_permil", wb), r.req(w, "nr_accesses_permil", wb), r.req(w, "age_permil", wb)] },
-    at,
-  );
+  const [time, size, reset, w] = r.fields(o, base, ["time_ms", "sz_bytes", "reset_interval_ms", "weights"]);
+  const weights = r.fields(w, `${base}.weights`, ["sz_permil", "nr_accesses_permil", "age_permil"]);
+  const numbers = quotaNumbersOf({ time, size, reset, weights }, at);
   const goals: QuotaGoal[] = has(o, "goals")
     ? r.list(o.goals, `${base}.goals`).map((g, i) => {
         const gb = `${base}.goals[${i}]`;
@@ -235,7 +233,8 @@ function quotaOf(r: Reader, v: unknown, base: string, ctx: DamoSchemeContext): Q
           ? { metric: "user_input", target: go.target_value_bp, current: r.req(go, "current_value_bp", gb) }
           : { metric: r.req(go, "metric", gb), target: r.req(go, "target_value", gb), current: r.req(go, "current_value", gb), nid: go.nid, memcgPath: go.memcg_path };
         const gat = r.at(gb);
-        return has(go, "target_value_bp") ? quotaGoalOf(words, ctx, (f, fn) => gat(f === "target_value" ? "target_value_bp" : f === "current_value" ? "current_value_bp" : f, fn)) : quotaGoalOf(words, ctx, gat);
+        const oldAt: At = (f, fn) => gat(f === "target_value" ? "target_value_bp" : f === "current_value" ? "current_value_bp" : f, fn);
+        return quotaGoalOf(words, ctx, has(go, "target_value_bp") ? oldAt : gat);
       })
     : [];
   return {
@@ -255,16 +254,12 @@ function filterOfJson(r: Reader, v: unknown, base: string, ctx: DamoSchemeContex
   const matching = at("matching", () => damoBool(r.req(o, "matching", base)));
   // "filter_pass" is the old name of "allow"
   const allow = has(o, "allow") ? at("allow", () => damoBool(o.allow)) : has(o, "filter_pass") ? at("filter_pass", () => damoBool(o.filter_pass)) : false;
-  let addr: [unknown, unknown] | undefined;
-  if (type === "addr") {
-    const ab = `${base}.address_range`;
-    const ao = r.obj(r.req(o, "address_range", base), ab);
-    addr = [r.req(ao, "start", ab), r.req(ao, "end", ab)];
-  }
+  let addr: readonly [unknown, unknown] | undefined;
+  if (type === "addr") addr = r.fields(r.req(o, "address_range", base), `${base}.address_range`, ["start", "end"]);
   let hugepage: [unknown, unknown] | undefined;
   if (type === "hugepage_size" && given(o, "hugepage_size")) {
     const h = r.list(o.hugepage_size, `${base}.hugepage_size`);
-    if (h.length !== 2) at("hugepage_size", () => bad(`must be [min, max], got ${h.length} value${h.length === 1 ? "" : "s"}`));
+    if (h.length !== 2) at("hugepage_size", () => bad(`must be [min, max], got ${plural(h.length, "value")}`));
     hugepage = [h[0], h[1]];
   }
   return filterOf(

@@ -12,6 +12,7 @@
 // reader names file:line:column and the field; the option reader names the option and scheme).
 
 import { clip, didYouMean, InputError } from "../../sim/errors.ts";
+import { pyInt as truncate } from "../damo/format.ts";
 import { damoBp, damoBytes, damoMs, damoNumber, damoPercent, damoPermil, damoUs, ULONG_MAX } from "./damo-units.ts";
 import {
   CORE_FILTER_TYPES,
@@ -59,11 +60,13 @@ export function checkContext(ctx: DamoSchemeContext): void {
 
 // ---- values as the kernel's sysfs files take them (after damo's '%d') ----
 
-const shownNumber = (x: number): string => (Number.isSafeInteger(x) ? String(x) : String(Math.trunc(x)));
+/** Python '%d' (-0.5 prints as 0: no -0 here). */
+const pyInt = (x: number): number => truncate(x) + 0;
+const shownNumber = (x: number): string => String(pyInt(x));
 
 /** '%d' of `x` read by kstrtoul: an integer in [0, ULONG_MAX]. */
 export function ulong(x: number): number {
-  const v = Math.trunc(x);
+  const v = pyInt(x);
   if (v < 0) throw new InputError(`${shownNumber(x)} is negative: the kernel reads an unsigned number here`);
   if (v > ULONG_MAX) throw new InputError(`${shownNumber(x)} is above the kernel's limit 2^64-1`);
   return v;
@@ -78,7 +81,7 @@ export function u32(x: number): number {
 
 /** '%d' of `x` read by kstrtoint: a (node or target) number in the int range. */
 export function int32(x: number): number {
-  const v = Math.trunc(x);
+  const v = pyInt(x);
   if (!(v >= -(2 ** 31) && v < 2 ** 31)) throw new InputError(`${shownNumber(x)} is outside the kernel's int range`);
   return v;
 }
@@ -109,11 +112,11 @@ export interface PatternWords {
 
 /** damo add_unset_unit: samples = int(percent x (aggr / sample) / 100), then the u32 wrap. */
 const samplesOf = (unit: PatternWords["nrAccesses"]["unit"], v: number, ctx: DamoSchemeContext): number =>
-  patternU32(unit === "samples" ? v : Math.trunc((v * (ctx.aggrUs / ctx.sampleUs)) / 100));
+  patternU32(unit === "samples" ? v : pyInt((v * (ctx.aggrUs / ctx.sampleUs)) / 100));
 
 /** damo add_unset_unit: aggregation intervals = int(us / aggr), then the u32 wrap. */
 const aggrIntervalsOf = (unit: PatternWords["age"]["unit"], v: number, ctx: DamoSchemeContext): number =>
-  patternU32(unit === "aggr_intervals" ? v : Math.trunc(v / ctx.aggrUs));
+  patternU32(unit === "aggr_intervals" ? v : pyInt(v / ctx.aggrUs));
 
 /** The pattern the kernel gets; `at` names sz_bytes.min/.max, nr_accesses.min/.max, age.min/.max. */
 export function accessPatternOf(w: PatternWords, ctx: DamoSchemeContext, at: At): AccessPattern {
@@ -203,19 +206,23 @@ export function quotaGoalOf(w: GoalWords, ctx: DamoSchemeContext, at: At): Quota
   const given = (v: unknown): boolean => v !== undefined && v !== null;
   let nid = 0;
   if (goalHasNid(metric)) {
-    nid = at("nid", () => (given(w.nid) ? int32(damoNumber(w.nid)) : fail(`${metric} needs a node id`)));
+    nid = at("nid", () => (given(w.nid) ? int32(damoNumber(w.nid)) : bad(`${metric} needs a node id`)));
   } else if (given(w.nid)) {
-    at("nid", () => fail(`damo does not pass a node id for ${metric} (it writes nid only for node_mem_* and node_memcg_* goals, so the kernel would see 0)`));
+    at("nid", () => bad(`damo does not pass a node id for ${metric} (it writes nid only for node_mem_* and node_memcg_* goals, so the kernel would see 0)`));
   }
   let memcgId = 0;
-  if (goalHasMemcg(metric)) memcgId = at("memcg_path", () => (given(w.memcgPath) ? memcgIdOf(w.memcgPath, ctx) : fail(`${metric} needs a cgroup path`)));
-  else if (given(w.memcgPath)) at("memcg_path", () => fail(`damo does not pass a cgroup path for ${metric}`));
+  if (goalHasMemcg(metric)) memcgId = at("memcg_path", () => (given(w.memcgPath) ? memcgIdOf(w.memcgPath, ctx) : bad(`${metric} needs a cgroup path`)));
+  else if (given(w.memcgPath)) at("memcg_path", () => bad(`damo does not pass a cgroup path for ${metric}`));
   return { metric, targetValue, currentValue, nid, memcgId, complement: false };
 }
 
-function fail(detail: string): never {
+/** Throws an InputError without a location (the caller's At adds it). */
+export function bad(detail: string): never {
   throw new InputError(detail);
 }
+
+/** "1 time", "2 times". */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 // ---- quotas, watermarks ----
 
@@ -278,7 +285,7 @@ export interface FilterWords {
 /** A DamosFilter; `at` names memcg_path, address_range.start/.end, damon_target_idx, hugepage_size[0]/[1]. */
 export function filterOf(type: FilterType, matching: boolean, allow: boolean, w: FilterWords, ctx: DamoSchemeContext, at: At): DamosFilter {
   const f: DamosFilter = { type, matching, allow };
-  const need = <T>(v: T | undefined, what: string): T => v ?? fail(`a ${type} filter needs ${what}`);
+  const need = <T>(v: T | undefined, what: string): T => v ?? bad(`a ${type} filter needs ${what}`);
   if (type === "memcg") f.memcgId = at("memcg_path", () => memcgIdOf(need(w.memcgPath, "a cgroup path"), ctx));
   if (type === "addr") {
     const [s, e] = at("address_range", () => need(w.addr, "an address range"));

@@ -14,6 +14,7 @@
 // is truncated by the field helpers in damo-spelling.ts). A JSON number is taken as it is.
 
 import { clip, InputError } from "../../sim/errors.ts";
+import { pyInt } from "../damo/format.ts";
 
 /** The kernel's ULONG_MAX as a double (2^64 - 1 rounds to 2^64): what damo's "max" means. */
 export const ULONG_MAX = 2 ** 64 - 1;
@@ -72,7 +73,7 @@ export function damoBytes(v: unknown): number {
       if (unit === undefined) continue;
       const n = number(v.slice(0, -len));
       if (n === undefined) break;
-      return Math.min(ULONG_MAX, Math.trunc(n * unit));
+      return Math.min(ULONG_MAX, pyInt(n * unit));
     }
   }
   return fail(v, "a size", "4096, 4K, 4 KiB, 200MB (MB = MiB), min, max");

@@ -348,7 +348,7 @@ describe("--damos_* options", () => {
       ["--damos_action pageout --damos_action stat --nr_schemes 1", "--nr_schemes adds up to 1 but --damos_action is given 2 times"],
     ];
     for (const [line, want] of cases) expect(errorOf(() => cli(line)), line).toContain(want);
-    expect(errorOf(() => parseDamosArgsPerContext(argv("--damos_action stat"), [ctx(), ctx()]))).toContain("--nr_schemes is required for more than one context");
+    expect(errorOf(() => parseDamosArgsPerContext(argv("--damos_action stat"), [ctx(), ctx()]))).toContain("--nr_schemes is required when --damos_action is given for more than one context");
     expect(errorOf(() => parseDamosArgsPerContext(argv("--damos_action stat --nr_schemes 1"), [ctx(), ctx()]))).toContain("--nr_schemes gives 1 count for 2 contexts");
     expect(errorOf(() => cli("--damos_action stat", ctx(0, 100_000)))).toContain("the context's sampling interval is 0 us");
   });
