@@ -240,6 +240,28 @@ describe("--damos_* options", () => {
     ]);
   });
 
+  it("damo says: fractions truncate ('%d'), commas, percents as weights, fields of a time, goals shared by count", () => {
+    expect(cli("--damos_action migrate_hot --damos_age 1s 2s --damos_access_rate 5 max --damos_sz_region 1.5K max --damos_quotas 1.5 1.5K 2.5s --damos_quota_goal user_input 1,000 5 --damos_wmarks free_mem_rate 1s 80% 50% 20% --damos_max_nr_snapshots 1,000 --damos_apply_interval max")).toEqual([
+      spec({
+        action: "migrate_hot",
+        pattern: { szRegion: { min: 1536 }, nrAccesses: { min: 1 }, age: { min: 10, max: 20 } },
+        applyIntervalUs: ULONG_MAX,
+        quota: { ms: 1, sz: 1536, resetIntervalMs: 2500, goals: [goal("user_input", 1000, { currentValue: 5 })] },
+        wmarks: { metric: "free_mem_rate", intervalUs: 1e6, high: 800, mid: 500, low: 200 },
+        maxNrSnapshots: 1000,
+      }),
+    ]);
+    expect(cli("--damos_action stat --damos_quota_interval 1s --damos_quota_weights 10% 0.5% 1")).toEqual([spec({ quota: { resetIntervalMs: 1000, weightSz: 100, weightNrAccesses: 5, weightAge: 1 } })]);
+    expect(parseDamosArgs([{ name: "--damos_action", values: ["stat"] }, { name: "--damos_age", values: ["1 m 2 s", "max"] }], ctx())).toEqual([spec({ pattern: { age: { min: 620 } } })]);
+    expect(cli("--damos_action stat --damos_age 150000 max")).toEqual([spec({ pattern: { age: { min: 1 } } })]);
+    expect(cli("--damos_action migrate_cold -1")).toEqual([spec({ action: "migrate_cold" })]);
+    expect(cli("--damos_action pageout --damos_filter allow --damos_filter anon")).toEqual([spec({ action: "pageout", opsFilters: [{ type: "anon", matching: true, allow: true }] })]);
+    expect(cli("--damos_action pageout --damos_quotas 0 0 1s --damos_action stat --damos_quotas 1 2 3 --damos_quota_goal user_input 1 2 --damos_quota_goal user_input 3 4 --damos_quota_goal active_mem_bp 5% --damos_nr_quota_goals 2 1")).toEqual([
+      spec({ action: "pageout", quota: { resetIntervalMs: 1000, goals: [goal("user_input", 1, { currentValue: 2 }), goal("user_input", 3, { currentValue: 4 })] } }),
+      spec({ quota: { ms: 1, sz: 2, resetIntervalMs: 3, goals: [goal("active_mem_bp", 500)] } }),
+    ]);
+  });
+
   it("damo says: each context converts with its own intervals (max wraps differently)", () => {
     const line = "--damos_action stat --damos_access_rate 50% max --damos_age 1s max --damos_action stat --damos_access_rate 50% max --damos_age 1s max --nr_schemes 1 1";
     expect(parseDamosArgsPerContext(argv(line), [ctx(5000, 100_000), ctx(1000, 200_000)])).toEqual([
@@ -496,6 +518,45 @@ describe("scheme JSON", () => {
         dests: [{ nid: 0, weight: 3 }, { nid: 1, weight: 5 }],
         maxNrSnapshots: 0, // damo reads no stats from JSON
       }),
+    ]);
+  });
+
+  it("damo's own output for mem_tier.sh (damo args damon, its --kdamonds form) reads back as the options' schemes", () => {
+    // the schemes of damo@df6d55fa's `damo args damon <mem_tier.sh's options>` output, as damo prints them
+    const printed = (action: string, nid: number, rate: [string, string], metric: string, target: string, allow: boolean) => ({
+      action, dests: [], target_nid: nid,
+      access_pattern: { sz_bytes: { min: "0 B", max: "max" }, nr_accesses: { min: rate[0], max: rate[1] }, age: { min: "0 ns", max: "max" } },
+      apply_interval_us: "1 s",
+      quotas: { time_ms: "0 ns", sz_bytes: "200.000 MiB", reset_interval_ms: "1 s", fail_charge_num: "0", fail_charge_denom: "0", goals: [{ metric, nid: "0", memcg_path: null, target_value: target, current_value: "0" }], goal_tuner: "consist", effective_sz_bytes: "0 B", weights: { sz_permil: "0.1 %", nr_accesses_permil: "0.1 %", age_permil: "0.1 %" } },
+      watermarks: { metric: "none", interval_us: "0 ns", high_permil: "0 %", mid_permil: "0 %", low_permil: "0 %" },
+      filters: [{ filter_type: "young", matching: true, allow, memcg_path: null, address_range: null, damon_target_idx: null, hugepage_size: null }],
+      stats: { nr_tried: "0", sz_tried: "0 B", nr_applied: "0", sz_applied: "0 B", sz_ops_filter_passed: "0 B", qt_exceeds: "0", nr_snapshots: "0", max_nr_snapshots: "0" },
+    });
+    const intervals = { sample_us: "5 ms", aggr_us: "100 ms", ops_update_us: "1 s", intervals_goal: { access_bp: "4 %", aggrs: "3", min_sample_us: "5 ms", max_sample_us: "10 s" } };
+    const kd = { kdamonds: [
+      { refresh_ms: 0, contexts: [{ ops: "paddr", intervals, schemes: [printed("migrate_cold", 1, ["0 %", "0 %"], "node_mem_free_bp", "50", false)] }] },
+      { refresh_ms: 0, contexts: [{ ops: "paddr", intervals, schemes: [printed("migrate_hot", 0, ["5 %", "18,446,744,073,709,551,615 %"], "node_mem_used_bp", "9,970", true)] }] },
+    ] };
+    expect(parseDamosJson(JSON.stringify(kd), "kd.json", ctx()).map((c) => c.schemes)).toEqual([[DEMOTE], [PROMOTE]]);
+  });
+
+  it("damo says: plain numbers, damo's printed nulls, fractional and wrapping sample counts", () => {
+    expect(json([{ action: "stat", access_pattern: { sz_bytes: { min: 1, max: 2 }, nr_accesses: { min: 5, max: 100 }, age: { min: 150000, max: 300000 } } }])).toEqual([
+      spec({ pattern: { szRegion: { min: 1, max: 2 }, nrAccesses: { min: 1, max: 20 }, age: { min: 1, max: 3 } } }),
+    ]);
+    const nulls = { memcg_path: null, address_range: null, damon_target_idx: null, hugepage_size: null };
+    const printed = {
+      action: "pageout",
+      target_nid: 1,
+      quotas: { time_ms: "0 ns", sz_bytes: "0 B", reset_interval_ms: "1 s", goals: [{ metric: "user_input", nid: null, memcg_path: null, target_value: "1,000", current_value: "10" }], goal_tuner: null, effective_sz_bytes: "0 B", weights: { sz_permil: "0.1 %", nr_accesses_permil: "0.1 %", age_permil: "0.1 %" } },
+      filters: [{ filter_type: "hugepage_size", matching: true, allow: false, ...nulls }, { filter_type: "anon", matching: true, allow: true, ...nulls }],
+    };
+    expect(json([printed])).toEqual([
+      spec({ action: "pageout", targetNid: 1, quota: { resetIntervalMs: 1000, weightSz: 1, weightNrAccesses: 1, weightAge: 1, goals: [goal("user_input", 1000, { currentValue: 10 })] }, opsFilters: [{ type: "hugepage_size", matching: true, allow: false, min: 0, max: 0 }, { type: "anon", matching: true, allow: true }] }),
+    ]);
+    // 4294967296 samples wraps to 0 in the kernel's u32, 4294967297 aggregation intervals to 1
+    expect(json([{ action: "stat", access_pattern: { sz_bytes: { min: "1.5 KiB", max: "max" }, nr_accesses: { min: "1.5 samples", max: "4294967296 samples" }, age: { min: "2.7 aggr_intervals", max: "4294967297 aggr_intervals" } } }])).toEqual([
+      spec({ pattern: { szRegion: { min: 1536 }, nrAccesses: { min: 1, max: 0 }, age: { min: 2, max: 1 } } }),
     ]);
   });
 
