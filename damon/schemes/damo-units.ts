@@ -11,16 +11,14 @@
 // - numbers: commas are dropped ("1,234"); Python's int()/float() syntax otherwise, minus inf/nan
 //   and digit underscores, which nothing here can use.
 // Every parser returns damo's value before its sysfs writer's '%d' (a fraction survives here and
-// is truncated by the field helpers in damo-spelling.ts). A JSON number is taken as it is.
+// is truncated by the field helpers in damo-spelling.ts). Values come as command-line words or
+// JSON strings and numbers (a JSON number is taken as it is; anything else is an error).
 
 import { clip, InputError } from "../../sim/errors.ts";
 import { pyInt } from "../damo/format.ts";
 
 /** The kernel's ULONG_MAX as a double (2^64 - 1 rounds to 2^64): what damo's "max" means. */
 export const ULONG_MAX = 2 ** 64 - 1;
-
-/** A value as damo receives it: a command-line word or a JSON string or number. */
-export type DamoText = string | number;
 
 const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
