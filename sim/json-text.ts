@@ -3,7 +3,7 @@
 // say "at position N" or nothing), reported as file:line:column. Shared by every layer that reads
 // JSON input (machine configs, workload specs, experiments, regression cases). The same scanner
 // also tells where each value starts, by field name (scanJson's onValue), so that semantic errors
-// can name a line:column too (cli/study/json-locate.ts).
+// can name a line:column too (sim/json-locate.ts).
 
 import { InputError } from "./errors.ts";
 
@@ -112,7 +112,7 @@ export function scanJson(text: string, onValue?: (field: string, offset: number)
         return true;
       }
       for (let k = 0; ; k++) {
-        if (!value(onValue ? `${field}[${k}]` : "", depth + 1)) return false;
+        if (!value(onValue ? `${field === "(root)" ? "" : field}[${k}]` : "", depth + 1)) return false;
         ws();
         if (text[i] === ",") {
           i++;

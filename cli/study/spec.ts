@@ -25,7 +25,7 @@ import { experimentFromJson } from "../experiment/spec.ts";
 import { machineConfig } from "../run-setup.ts";
 import { resolveWorkloadEnd } from "../../workloads/registry.ts";
 import { canonicalJson, jobKey, type JobSpec } from "./job.ts";
-import { Locator } from "./json-locate.ts";
+import { Locator } from "../../sim/json-locate.ts";
 import type { ResultStore } from "./store.ts";
 
 export type AxisValue = string | number | boolean;

@@ -13,7 +13,7 @@ import { BIN, damagedTrace, runCli } from "../cli/helpers.ts";
 import { HOST_TAG } from "../../cli/atomic-write.ts";
 import { canonicalJson, importClosure, isSourceFile, jobKey, sourceFiles, type JobResult, type JobSpec } from "../../cli/study/job.ts";
 import { meanCi, t975 } from "../../cli/study/tables.ts";
-import { MAX_DEPTH, valueOffsets } from "../../cli/study/json-locate.ts";
+import { MAX_DEPTH, valueOffsets } from "../../sim/json-locate.ts";
 import { loadStudy } from "../../cli/study/spec.ts";
 import { ResultStore } from "../../cli/study/store.ts";
 
@@ -64,7 +64,7 @@ describe("study files", () => {
         const want = new Map<string, unknown>();
         const walk = (x: unknown, field: string): void => {
           if (!want.has(field)) want.set(field, x);
-          if (Array.isArray(x)) x.forEach((e, k) => walk(e, `${field}[${k}]`));
+          if (Array.isArray(x)) x.forEach((e, k) => walk(e, `${field === "(root)" ? "" : field}[${k}]`));
           else if (x !== null && typeof x === "object") for (const [k, e] of Object.entries(x)) walk(e, field === "(root)" ? k : `${field}.${k}`);
         };
         walk(JSON.parse(text), "(root)");

@@ -1,16 +1,18 @@
-// Where each value of a JSON document starts, by field name ("axes.seed[2]", "exclude[0].machine"),
-// so that a study file's semantic errors (not only its syntax errors) can name file:line:column.
-// The scan is sim/json-text.ts's (scanJson), run on text JSON.parse accepted.
+// Where each value of a JSON document starts, by field name ("axes.seed[2]", "exclude[0].machine",
+// "[0].quotas" in a document that is a list), so that semantic errors in a JSON input (a study
+// file, a damo scheme list), not only its syntax errors, can name file:line:column. The scan is
+// sim/json-text.ts's (scanJson), run on text JSON.parse accepted.
 
-import { lineColumn, MAX_JSON_DEPTH, scanJson } from "../../sim/json-text.ts";
-import { InputError } from "../../sim/errors.ts";
+import { lineColumn, MAX_JSON_DEPTH, scanJson } from "./json-text.ts";
+import { InputError } from "./errors.ts";
 
 /** Nesting followed; deeper is an input error, not a stack overflow. */
 export const MAX_DEPTH = MAX_JSON_DEPTH;
 
 /**
- * Offsets of every value in `text` (valid JSON), by field name; the root is "(root)". A document
- * nested deeper than MAX_DEPTH is an InputError at the first value too deep (in `file`).
+ * Offsets of every value in `text` (valid JSON), by field name; the root is "(root)" and the
+ * items of a root list are "[0]", "[1]"... A document nested deeper than MAX_DEPTH is an
+ * InputError at the first value too deep (in `file`).
  */
 export function valueOffsets(text: string, file?: string): Map<string, number> {
   const out = new Map<string, number>();
