@@ -217,7 +217,7 @@ export class Machine {
     }
     const vpn = Math.floor(addr / 4096);
     const hvpn = vpn - (vpn % HUGE_FRAMES);
-    const huge = vma.hugepages && vma.backing === "anon" && hvpn * 4096 >= vma.start && (hvpn + HUGE_FRAMES) * 4096 <= vma.end;
+    const huge = vma.hugeAllowed(hvpn * 4096);
     let flags = PteFlag.PRESENT | (vma.writable ? PteFlag.WRITABLE : 0);
     let frame = -1;
     let cost = this.config.costs.faultNs;
