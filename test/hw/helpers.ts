@@ -1,7 +1,7 @@
 // Builds small machines and explicit-row workloads for hardware tests.
 
 import { AccessBatch, type AccessKind } from "../../hw/batch.ts";
-import type { MachineConfig } from "../../hw/config.ts";
+import { validateMachineConfig, type MachineConfig } from "../../hw/config.ts";
 import { buildProcess, type LayoutRequest, type VmaSpec, type WorkloadLayout } from "../../hw/layout.ts";
 import { Machine, type MachineOptions } from "../../hw/machine.ts";
 import { preset } from "../../hw/presets.ts";
@@ -61,4 +61,16 @@ export function makeMachine(config: MachineConfig | string = "tiny", options: Ma
   const sched = new Scheduler();
   const m = new Machine(cfg, sched, new RngRoot(seed), options);
   return { m, sched };
+}
+
+/** The tiny preset with a second (CPU-less) node; capacities in 4 KiB frames. */
+export function twoNodeTiny(frames0: number, frames1: number): MachineConfig {
+  const c = preset("tiny")!;
+  c.nodes = [
+    { id: 0, capacity: frames0 * 4096, kind: "dram", latencyNs: 90, bandwidthGBps: 20 },
+    { id: 1, capacity: frames1 * 4096, kind: "cxl", latencyNs: 200, bandwidthGBps: 10 },
+  ];
+  c.distance = [[10, 20], [20, 10]];
+  c.latencyNs = [[90, 200], [200, 200]];
+  return validateMachineConfig(c);
 }

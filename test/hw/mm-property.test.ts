@@ -9,23 +9,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AccessKind } from "../../hw/batch.ts";
-import { validateMachineConfig, type MachineConfig } from "../../hw/config.ts";
 import { buildProcess, type AreaRequest, type NumaPolicySpec } from "../../hw/layout.ts";
-import { preset } from "../../hw/presets.ts";
-import { listWorkload, makeMachine, type Step } from "./helpers.ts";
+import { listWorkload, makeMachine, twoNodeTiny, type Step } from "./helpers.ts";
 import { mmProblems } from "./mm-invariants.ts";
-
-/** The tiny preset with a second (CPU-less) node; capacities in 4 KiB frames. */
-export function twoNodeTiny(frames0: number, frames1: number): MachineConfig {
-  const c = preset("tiny")!;
-  c.nodes = [
-    { id: 0, capacity: frames0 * 4096, kind: "dram", latencyNs: 90, bandwidthGBps: 20 },
-    { id: 1, capacity: frames1 * 4096, kind: "cxl", latencyNs: 200, bandwidthGBps: 10 },
-  ];
-  c.distance = [[10, 20], [20, 10]];
-  c.latencyNs = [[90, 200], [200, 200]];
-  return validateMachineConfig(c);
-}
 
 type Op =
   | { k: "touch"; page: number; write: boolean }
