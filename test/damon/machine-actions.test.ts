@@ -7,19 +7,15 @@
 
 import { describe, expect, it } from "vitest";
 import { AccessKind } from "../../hw/batch.ts";
-import { validateMachineConfig, type MachineConfig } from "../../hw/config.ts";
-import { buildProcess, type AreaRequest } from "../../hw/layout.ts";
 import { LruList } from "../../hw/lru.ts";
 import type { Machine } from "../../hw/machine.ts";
 import { FrameFlag, HUGE_FRAMES } from "../../hw/memory.ts";
 import { PteFlag } from "../../hw/pagetable.ts";
-import { preset } from "../../hw/presets.ts";
 import { SCHEME_WALK_PAGE_NS } from "../../damon/costs.ts";
 import { interleaveDest, interleaveIndex, machineActions, machineMemoryState, vmPgoff } from "../../damon/schemes/machine-actions.ts";
 import type { ActionRequest, DamosAction, DamosFilter } from "../../damon/schemes/types.ts";
 import { MiB } from "../../sim/units.ts";
-import { listWorkload, makeMachine, twoNodeTiny, type Step } from "../hw/helpers.ts";
-import { mmProblems } from "../hw/mm-invariants.ts";
+import { runProcess, tinyWith, twoNodeTiny, type Step } from "../hw/helpers.ts";
 
 const R = AccessKind.READ;
 const W = AccessKind.WRITE;
@@ -32,32 +28,13 @@ function req(action: DamosAction, o: Partial<ActionRequest> = {}): ActionRequest
   return { action, targetNid: -1, dests: [], opsFilters: [], opsDefaultReject: false, coreFiltersAllowed: false, ...o };
 }
 
-function tinyWith(frames: number, costs: Partial<MachineConfig["costs"]> = {}): MachineConfig {
-  const c = preset("tiny")!;
-  c.nodes[0]!.capacity = frames * PAGE;
-  c.costs = { ...c.costs, ...costs };
-  return validateMachineConfig(c);
-}
-
-/** One process (pid 1, thread 1 on CPU 0) running `steps`; the machine's memory is checked at the end. */
-function run(cfg: MachineConfig, mmap: AreaRequest[], steps: (a: Map<string, number>, m: Machine) => Step[], memcg?: number): { m: Machine; a: Map<string, number> } {
-  const { process, areas } = buildProcess({ pid: PID, mmap, threads: [{ tid: 1, cpus: [0] }], ...(memcg !== undefined ? { memcg } : {}) });
-  const a = new Map([...areas].map(([k, v]) => [k, v.start]));
-  const { m, sched } = makeMachine(cfg);
-  m.load(listWorkload({ processes: [process] }, new Map([[1, steps(a, m)]])));
-  sched.run(10_000_000_000);
-  expect(m.finished).toBe(true);
-  expect(mmProblems(m)).toEqual([]);
-  return { m, a };
-}
-
 const frameAt = (m: Machine, addr: number): number => m.ptes.frame[m.lookupPte(0, addr)]!;
 const pages = (base: number, n: number): Step[] => Array.from({ length: n }, (_, i) => ({ addr: base + i * PAGE, kind: W }));
 
 describe("paddr migrate", () => {
   it("moves what fits: the full destination refuses the second page, which counts 0; the walk costs a step per frame", () => {
     let r = { appliedBytes: 0, filterPassedBytes: 0, costNs: 0 };
-    const { m, a } = run(twoNodeTiny(8, 1), [{ name: "a", size: 2 * PAGE, policy: { mode: "bind", nodes: [0] } }], (a, m) => [
+    const { m, a } = runProcess(twoNodeTiny(8, 1), [{ name: "a", size: 2 * PAGE, policy: { mode: "bind", nodes: [0] } }], (a, m) => [
       ...pages(a.get("a")!, 2),
       { action: () => { r = machineActions(m, "paddr").apply(PADDR, 0, 8 * PAGE, req("migrate_hot", { targetNid: 1 })); } },
     ]);
@@ -71,7 +48,7 @@ describe("paddr migrate", () => {
 
   it("an invalid target node, or pages already there, move nothing", () => {
     const out: number[] = [];
-    run(twoNodeTiny(8, 8), [{ name: "a", size: 2 * PAGE }], (a, m) => [
+    runProcess(twoNodeTiny(8, 8), [{ name: "a", size: 2 * PAGE }], (a, m) => [
       ...pages(a.get("a")!, 2),
       { action: () => {
         const act = machineActions(m, "paddr");
@@ -97,7 +74,7 @@ describe("vaddr migrate with dests (weighted interleave)", () => {
   it("each page goes to the dest its index picks; pages already there stay; applied counts the moved pages", () => {
     let r = { appliedBytes: 0, filterPassedBytes: 0, costNs: 0 };
     let start = 0;
-    const { m } = run(twoNodeTiny(32, 32), [{ name: "a", size: 6 * PAGE, policy: { mode: "bind", nodes: [0] } }], (a, m) => [
+    const { m } = runProcess(twoNodeTiny(32, 32), [{ name: "a", size: 6 * PAGE, policy: { mode: "bind", nodes: [0] } }], (a, m) => [
       ...pages(a.get("a")!, 6),
       { action: () => {
         start = a.get("a")!;
@@ -115,7 +92,7 @@ describe("vaddr migrate with dests (weighted interleave)", () => {
   });
 
   it("the index of a huge folio counts in 2 MiB units: (pgoff >> 9) + (addr - start) >> 21", () => {
-    const { m, a } = run(tinyWith(4096), [{ name: "h", size: 4 * MiB, hugepages: true }], (a) => [{ addr: a.get("h")!, kind: W }]);
+    const { m, a } = runProcess(tinyWith(4096), [{ name: "h", size: 4 * MiB, hugepages: true }], (a) => [{ addr: a.get("h")!, kind: W }]);
     const vma = m.spaces[0]!.vmas.find((v) => v.start === a.get("h")!)!;
     const s = a.get("h")!;
     expect(interleaveIndex(vma, s + 2 * MiB, true)).toBe(Math.floor(s / PAGE / 512) + 1);
@@ -124,7 +101,7 @@ describe("vaddr migrate with dests (weighted interleave)", () => {
 
   it("a full destination refuses (0 for that page) and filters are honoured", () => {
     const out: number[] = [];
-    run(twoNodeTiny(32, 1), [{ name: "a", size: 3 * PAGE, policy: { mode: "bind", nodes: [0] } }, { name: "f", size: PAGE, backing: "file", file: { id: "/x", offset: 0 } }], (a, m) => [
+    runProcess(twoNodeTiny(32, 1), [{ name: "a", size: 3 * PAGE, policy: { mode: "bind", nodes: [0] } }, { name: "f", size: PAGE, backing: "file", file: { id: "/x", offset: 0 } }], (a, m) => [
       ...pages(a.get("a")!, 3),
       { addr: a.get("f")!, kind: R },
       { action: () => {
@@ -143,7 +120,7 @@ describe("pageout", () => {
   it("paddr pageout installs a reject-young filter: young pages are spared and made old; an old page is reclaimed", () => {
     const results: Array<[number, number]> = [];
     const flags: number[] = [];
-    const { m } = run(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
+    const { m } = runProcess(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
       ...pages(a.get("a")!, 2),
       { action: () => {
         const act = machineActions(m, "paddr");
@@ -171,7 +148,7 @@ describe("pageout", () => {
 
   it("with a user filter that decides before any young test, paddr pageout's reclaim still checks references (a referenced page is kept)", () => {
     let r = { appliedBytes: 0, filterPassedBytes: 0, costNs: 0 };
-    const { m } = run(tinyWith(16), [{ name: "a", size: PAGE }], (a, m) => [
+    const { m } = runProcess(tinyWith(16), [{ name: "a", size: PAGE }], (a, m) => [
       ...pages(a.get("a")!, 1),
       { action: () => {
         // "allow anon" matches first, so the user's young filter (no temporary one is added) is
@@ -188,7 +165,7 @@ describe("pageout", () => {
 
   it("paddr pageout of a huge page: all 512 pages, 2 MiB applied, the folio handled once", () => {
     let r = { appliedBytes: 0, filterPassedBytes: 0, costNs: 0 };
-    const { m } = run(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
+    const { m } = runProcess(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
       { addr: a.get("h")!, kind: W },
       { action: () => {
         const f = frameAt(m, a.get("h")!);
@@ -204,7 +181,7 @@ describe("pageout", () => {
 
   it("a region starting inside a huge folio leaves it to the region holding its head", () => {
     let r = { appliedBytes: 0, filterPassedBytes: 0, costNs: 0 };
-    run(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
+    runProcess(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
       { addr: a.get("h")!, kind: W },
       { action: () => {
         const f = frameAt(m, a.get("h")!);
@@ -218,7 +195,7 @@ describe("pageout", () => {
 describe("ops filters", () => {
   it("young test-and-clears (paddr: through the reverse map; vaddr: through the PTE)", () => {
     const got: number[] = [];
-    run(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
+    runProcess(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
       ...pages(a.get("a")!, 2),
       { action: () => {
         const young: DamosFilter[] = [{ type: "young", matching: true, allow: true }];
@@ -236,7 +213,7 @@ describe("ops filters", () => {
 
   it("first match decides; no match gives the default; a core-allowed region admits all", () => {
     const got: number[] = [];
-    run(tinyWith(2048), [{ name: "a", size: 2 * PAGE }, { name: "f", size: PAGE, backing: "file", file: { id: "/y", offset: 0 } }, { name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
+    runProcess(tinyWith(2048), [{ name: "a", size: 2 * PAGE }, { name: "f", size: PAGE, backing: "file", file: { id: "/y", offset: 0 } }, { name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
       ...pages(a.get("a")!, 2),
       { addr: a.get("f")!, kind: R },
       { addr: a.get("h")!, kind: R },
@@ -256,7 +233,7 @@ describe("ops filters", () => {
         got.push(all([{ type: "anon", matching: true, allow: false }, { type: "active", matching: true, allow: true }], { opsDefaultReject: true }));
         got.push(all([{ type: "anon", matching: true, allow: false }], { coreFiltersAllowed: true }));
       } },
-    ], 3);
+    ], { memcg: 3 });
     const huge = 2 * MiB;
     expect(got).toEqual([2 * PAGE + huge, PAGE, 2 * PAGE + huge, huge, 3 * PAGE + huge, 0, 0, 0, 3 * PAGE + huge]);
   });
@@ -265,7 +242,7 @@ describe("ops filters", () => {
 describe("lru_prio / lru_deprio", () => {
   it("move pages between the lists; each counts its pages as applied", () => {
     const seen: Array<[number, number, number]> = [];
-    run(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
+    runProcess(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
       ...pages(a.get("a")!, 2),
       { action: () => {
         const pa = machineActions(m, "paddr");
@@ -287,7 +264,7 @@ describe("lru_prio / lru_deprio", () => {
 describe("vaddr madvise actions", () => {
   it("pageout then willneed: both apply the whole length; willneed swaps the page back with no fault", () => {
     const r: number[] = [];
-    const { m, a } = run(tinyWith(16), [{ name: "a", size: 4 * PAGE }], (a, m) => [
+    const { m, a } = runProcess(tinyWith(16), [{ name: "a", size: 4 * PAGE }], (a, m) => [
       ...pages(a.get("a")!, 4),
       { action: () => {
         const va = machineActions(m, "vaddr");
@@ -307,7 +284,7 @@ describe("vaddr madvise actions", () => {
 
   it("cold deactivates and clears the Accessed bit; a range with a hole applies 0 (madvise's -ENOMEM) though the mapped part was done", () => {
     const r: number[] = [];
-    run(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
+    runProcess(tinyWith(16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
       ...pages(a.get("a")!, 2),
       { action: () => {
         const s = a.get("a")!;
@@ -328,7 +305,7 @@ describe("vaddr madvise actions", () => {
 
   it("hugepage / nohugepage set the THP hint of the range for later faults", () => {
     const huge: boolean[] = [];
-    run(tinyWith(4096), [{ name: "a", size: 8 * MiB }], (a, m) => {
+    runProcess(tinyWith(4096), [{ name: "a", size: 8 * MiB }], (a, m) => {
       const s = a.get("a")!;
       const first = Math.ceil(s / (2 * MiB)) * 2 * MiB; // first 2 MiB-aligned address of the VMA
       return [
@@ -350,7 +327,7 @@ describe("vaddr madvise actions", () => {
 
   it("stat without ops filters does nothing; unsupported actions apply 0", () => {
     const r: number[] = [];
-    run(tinyWith(16), [{ name: "a", size: PAGE }], (a, m) => [
+    runProcess(tinyWith(16), [{ name: "a", size: PAGE }], (a, m) => [
       ...pages(a.get("a")!, 1),
       { action: () => {
         const va = machineActions(m, "vaddr"), pa = machineActions(m, "paddr");
@@ -373,7 +350,7 @@ describe("memory state", () => {
     let seen: number[] = [];
     const cfg = twoNodeTiny(16, 24);
     cfg.costs.majorFaultNs = 12_345;
-    run(cfg, [{ name: "a", size: 4 * PAGE }], (a, m) => [
+    runProcess(cfg, [{ name: "a", size: 4 * PAGE }], (a, m) => [
       ...pages(a.get("a")!, 3),
       { action: () => {
         m.markAccessed(frameAt(m, a.get("a")!));
@@ -391,7 +368,7 @@ describe("memory state", () => {
           s.physBytesOnNode(0, 16 * PAGE, 0), s.physBytesOnNode(0, 40 * PAGE, 1), s.physBytesOnNode(f1 * PAGE + 100, (f1 + 1) * PAGE, 0), s.physBytesOnNode(0, 16 * PAGE, 3),
         ];
       } },
-    ], 7);
+    ], { memcg: 7 });
     expect(seen).toEqual([
       2, 16 * PAGE, 24 * PAGE, 0, 13 * PAGE, 24 * PAGE,
       3 * PAGE, 0, 0, 0,
@@ -402,7 +379,7 @@ describe("memory state", () => {
 
   it("counts huge pages in use", () => {
     let bytes = 0;
-    run(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
+    runProcess(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
       { addr: a.get("h")!, kind: W },
       { action: () => { bytes = machineMemoryState(m).hugeBytes(); } },
     ]);

@@ -8,49 +8,28 @@
 
 import { describe, expect, it } from "vitest";
 import { AccessKind } from "../../hw/batch.ts";
-import { DEFAULT_MM_COSTS, mmCosts, validateMachineConfig, type MachineConfig } from "../../hw/config.ts";
+import { DEFAULT_MM_COSTS, mmCosts, validateMachineConfig } from "../../hw/config.ts";
 import { CpuTime } from "../../hw/cpu.ts";
-import { buildProcess, type AreaRequest } from "../../hw/layout.ts";
 import { LruList } from "../../hw/lru.ts";
-import type { Machine, MachineOptions } from "../../hw/machine.ts";
+import type { Machine } from "../../hw/machine.ts";
 import { FrameFlag, HUGE_FRAMES } from "../../hw/memory.ts";
 import { PteFlag, pageKey2m } from "../../hw/pagetable.ts";
 import { preset } from "../../hw/presets.ts";
 import { inactiveIsLow } from "../../hw/reclaim.ts";
 import { InputError } from "../../sim/errors.ts";
 import { MiB } from "../../sim/units.ts";
-import { listWorkload, makeMachine, twoNodeTiny, type Step } from "./helpers.ts";
-import { mmProblems } from "./mm-invariants.ts";
+import { runProcess, tinyWith, twoNodeTiny, type Step } from "./helpers.ts";
 
 const R = AccessKind.READ;
 const W = AccessKind.WRITE;
 const PAGE = 4096;
-
-function tinyWith(frames: number, costs: Partial<MachineConfig["costs"]> = {}): MachineConfig {
-  const c = preset("tiny")!;
-  c.nodes[0]!.capacity = frames * PAGE;
-  c.costs = { ...c.costs, ...costs };
-  return validateMachineConfig(c);
-}
-
-/** Runs one thread (tid 1 on CPU 0) of one process over `steps`; returns the machine and the areas' starts. */
-function runOne(cfg: MachineConfig, mmap: AreaRequest[], steps: (a: Map<string, number>, m: Machine) => Step[], options: MachineOptions = {}): { m: Machine; a: Map<string, number> } {
-  const { process, areas } = buildProcess({ mmap, threads: [{ tid: 1, cpus: [0] }] });
-  const a = new Map([...areas].map(([k, v]) => [k, v.start]));
-  const { m, sched } = makeMachine(cfg, options);
-  m.load(listWorkload({ processes: [process] }, new Map([[1, steps(a, m)]])));
-  sched.run(10_000_000_000);
-  expect(m.finished).toBe(true);
-  expect(mmProblems(m)).toEqual([]);
-  return { m, a };
-}
 
 const frameOf = (m: Machine, addr: number): number => m.ptes.frame[m.lookupPte(0, addr)]!;
 
 describe("the LRU", () => {
   it("a new page is inactive; mark_accessed references it, then activates it; deactivate brings it back unreferenced", () => {
     const seen: Array<[boolean, boolean, number, number]> = [];
-    runOne(tinyWith(64), [{ name: "a", size: 4 * PAGE }], (a, m) => {
+    runProcess(tinyWith(64), [{ name: "a", size: 4 * PAGE }], (a, m) => {
       const snap = (): void => {
         const f = frameOf(m, a.get("a")!);
         seen.push([m.lru.isActive(f), m.lru.isReferenced(f), m.lru.pages(0, LruList.INACTIVE), m.lru.pages(0, LruList.ACTIVE)]);
@@ -77,7 +56,7 @@ describe("the LRU", () => {
 
   it("a migrated page keeps its list and bits, on the new node", () => {
     let before: [boolean, boolean] = [false, false], after: [boolean, boolean] = [false, false];
-    runOne(twoNodeTiny(16, 16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
+    runProcess(twoNodeTiny(16, 16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
       { addr: a.get("a")!, kind: R },
       { action: () => {
         const f = frameOf(m, a.get("a")!);
@@ -110,7 +89,7 @@ describe("the LRU", () => {
 describe("migration", () => {
   it("a full node refuses: -1, nothing moves, the failure is counted", () => {
     const results: number[] = [];
-    const { m, a } = runOne(twoNodeTiny(8, 1), [{ name: "a", size: 2 * PAGE, policy: { mode: "bind", nodes: [0] } }], (a, m) => [
+    const { m, a } = runProcess(twoNodeTiny(8, 1), [{ name: "a", size: 2 * PAGE, policy: { mode: "bind", nodes: [0] } }], (a, m) => [
       { addr: a.get("a")!, kind: W },
       { addr: a.get("a")! + PAGE, kind: W },
       { action: () => {
@@ -130,7 +109,7 @@ describe("migration", () => {
 
   it("a migration's copy reads the source node and writes the destination (when it counts traffic); demand fills do not include it", () => {
     let bytes: number[] = [];
-    const { m } = runOne(twoNodeTiny(16, 16), [{ name: "a", size: 2 * PAGE }], (a, m) => {
+    const { m } = runProcess(twoNodeTiny(16, 16), [{ name: "a", size: 2 * PAGE }], (a, m) => {
       const lines: Step[] = [];
       for (let l = 0; l < 64; l++) lines.push({ addr: a.get("a")! + l * 64, kind: R });
       const n = (): number[] => [m.memory.nodes[0]!.readBytes, m.memory.nodes[0]!.writeBytes, m.memory.nodes[1]!.readBytes, m.memory.nodes[1]!.writeBytes, m.memServed[0]!, m.memServed[1]!];
@@ -158,7 +137,7 @@ describe("pageout and major faults", () => {
   it("pageout then touch: one major fault at the configured cost, a new frame, the same PTE slot", () => {
     const MAJOR = 12_345;
     let slot = -1, cost = 0, swappedFlags = 0;
-    const { m, a } = runOne(tinyWith(64, { majorFaultNs: MAJOR }), [{ name: "a", size: 4 * PAGE }], (a, m) => [
+    const { m, a } = runProcess(tinyWith(64, { majorFaultNs: MAJOR }), [{ name: "a", size: 4 * PAGE }], (a, m) => [
       { addr: a.get("a")!, kind: W },
       { action: () => {
         slot = m.lookupPte(0, a.get("a")!);
@@ -187,14 +166,14 @@ describe("pageout and major faults", () => {
 
   it("a clean private file page is dropped without a write; without swap an anonymous page cannot be paged out", () => {
     const r: number[] = [];
-    const { m } = runOne(tinyWith(64), [{ name: "f", size: 2 * PAGE, backing: "file", file: { id: "/lib/x", offset: 0 } }, { name: "a", size: 2 * PAGE }], (a, m) => [
+    const { m } = runProcess(tinyWith(64), [{ name: "f", size: 2 * PAGE, backing: "file", file: { id: "/lib/x", offset: 0 } }, { name: "a", size: 2 * PAGE }], (a, m) => [
       { addr: a.get("f")!, kind: R },
       { addr: a.get("a")!, kind: W },
       { action: () => {
         r.push(m.pageout(frameOf(m, a.get("a")!)));
         r.push(m.pageout(frameOf(m, a.get("f")!)) >= 0 ? 1 : 0);
       } },
-    ], { swap: false });
+    ], { options: { swap: false } });
     expect(r).toEqual([-1, 1]);
     expect(m.pageWrites).toBe(0);
     expect(m.pagesOut).toBe(1);
@@ -203,7 +182,7 @@ describe("pageout and major faults", () => {
   it("a shared file page mapped twice: both PTEs paged out; the first touch reads it back (major), the second finds it in the page cache (minor)", () => {
     const file = { id: "/shm/s", offset: 0 };
     let frames = 0;
-    const { m, a } = runOne(tinyWith(64), [{ name: "s1", size: 2 * PAGE, backing: "file", file, shared: true }, { name: "s2", size: 2 * PAGE, backing: "file", file, shared: true }], (a, m) => [
+    const { m, a } = runProcess(tinyWith(64), [{ name: "s1", size: 2 * PAGE, backing: "file", file, shared: true }, { name: "s2", size: 2 * PAGE, backing: "file", file, shared: true }], (a, m) => [
       { addr: a.get("s1")!, kind: W },
       { addr: a.get("s2")!, kind: R },
       { action: () => {
@@ -214,7 +193,7 @@ describe("pageout and major faults", () => {
       } },
       { addr: a.get("s2")! + 8, kind: R },
       { addr: a.get("s1")! + 8, kind: R },
-    ], { swap: false }); // a dirty shared file page goes back to its file: no swap needed
+    ], { options: { swap: false } }); // a dirty shared file page goes back to its file: no swap needed
     expect(frames).toBe(0);
     expect(m.pageWrites).toBe(1);
     expect(m.majorFaults).toBe(1);
@@ -225,7 +204,7 @@ describe("pageout and major faults", () => {
 
   it("pageout of a huge page splits it and pages out all 512 pages; a later touch faults a 4 KiB page back", () => {
     let cost = 0;
-    const { m, a } = runOne(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
+    const { m, a } = runProcess(tinyWith(2048), [{ name: "h", size: 2 * MiB, hugepages: true }], (a, m) => [
       { addr: a.get("h")! + 100, kind: W },
       { action: () => {
         const pte = m.lookupPte(0, a.get("h")!);
@@ -255,7 +234,7 @@ describe("direct reclaim", () => {
   it("under pressure the unreferenced inactive pages go first; referenced ones get a second chance", () => {
     // 40 frames, 41 pages: the 41st fault reclaims 32 pages (SWAP_CLUSTER_MAX). Pages 0-7 (the
     // oldest, at the inactive tail) still have their Accessed bits; pages 8-39 do not.
-    const { m, a } = runOne(tinyWith(40), [{ name: "a", size: 64 * PAGE }], (a, m) => {
+    const { m, a } = runProcess(tinyWith(40), [{ name: "a", size: 64 * PAGE }], (a, m) => {
       const steps: Step[] = [];
       for (let p = 0; p < 40; p++) steps.push({ addr: a.get("a")! + p * PAGE, kind: R });
       steps.push({ action: () => {
@@ -291,7 +270,7 @@ describe("direct reclaim", () => {
     // (the text page rotates, a0-a30 are deactivated), then shrink_inactive_list reclaims the 32
     // oldest inactive pages, b0-b31, and is done.
     const TEXT = 0x555555554000;
-    const { m, a } = runOne(tinyWith(91), [{ name: "a", size: 50 * PAGE }, { name: "b", size: 41 * PAGE }], (a, m) => {
+    const { m, a } = runProcess(tinyWith(91), [{ name: "a", size: 50 * PAGE }, { name: "b", size: 41 * PAGE }], (a, m) => {
       const A = (i: number): number => a.get("a")! + i * PAGE, B = (i: number): number => a.get("b")! + i * PAGE;
       const steps: Step[] = [{ addr: TEXT, kind: AccessKind.IFETCH }];
       for (let i = 0; i < 50; i++) steps.push({ addr: A(i), kind: R });
@@ -327,7 +306,7 @@ describe("memory served per node", () => {
     // 0, then read line 1 of pages 8, 16, ..., 320: 41 fills, and the one dirty line is pushed out
     // of L1, L2 and the LLC: one write-back.
     let delta: number[] = [];
-    const { m } = runOne(tinyWith(1024), [{ name: "a", size: 400 * PAGE }], (a, m) => {
+    const { m } = runProcess(tinyWith(1024), [{ name: "a", size: 400 * PAGE }], (a, m) => {
       const steps: Step[] = [];
       for (let p = 0; p <= 320; p++) steps.push({ addr: a.get("a")! + p * PAGE, kind: R });
       let s0: number[] = [];
@@ -355,7 +334,7 @@ describe("configs", () => {
 
   it("a page keeps PG_young and PG_idle across migration, and reclaim consumes PG_young as a reference", () => {
     let refs: number[] = [];
-    runOne(twoNodeTiny(16, 16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
+    runProcess(twoNodeTiny(16, 16), [{ name: "a", size: 2 * PAGE }], (a, m) => [
       { addr: a.get("a")!, kind: R },
       { action: () => {
         const pte = m.lookupPte(0, a.get("a")!);
