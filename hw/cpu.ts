@@ -50,6 +50,8 @@ const PAGE = 4096;
 // give the same number, and a multiplication is cheaper than a division.
 const INV_PAGE = 1 / PAGE;
 const INV_LINE = 1 / 64;
+/** PTE flags that send a walk off the plain path: a PROT_NONE trap, a paged-out page. */
+const SLOW_PTE = PteFlag.TRAP | PteFlag.SWAPPED;
 
 export class Cpu extends Actor {
   readonly node: number;
@@ -409,7 +411,7 @@ export class Cpu extends Actor {
     }
     const ptes = m.ptes;
     // one test of flags already loaded covers both slow cases: a paged-out PTE, a PROT_NONE trap
-    if ((ptes.flags[pte]! & (PteFlag.TRAP | PteFlag.SWAPPED)) !== 0) {
+    if ((ptes.flags[pte]! & SLOW_PTE) !== 0) {
       if ((ptes.flags[pte]! & PteFlag.SWAPPED) !== 0) m.majorFault(this, pte);
       if ((ptes.flags[pte]! & PteFlag.TRAP) !== 0) {
         this.traps++;

@@ -17,6 +17,7 @@
 // keeps one pair per node. Nothing here runs per access: the PTE Accessed bit is the evidence, and
 // reclaim (hw/reclaim.ts) reads it through the reverse map.
 
+import { SimError } from "../sim/errors.ts";
 import { ChunkedInt32, ChunkedUint8 } from "./chunked.ts";
 
 export const LruList = {
@@ -126,7 +127,7 @@ export class Lru {
 
   /** folio_add_lru: puts a folio at the head of its node's inactive (or active) list. */
   add(folio: number, pages: number, memcg: number, active = false, referenced = false): void {
-    if (this.isOnLru(folio)) throw new Error(`LRU: frame ${folio} is already on a list`);
+    if (this.isOnLru(folio)) throw new SimError(`LRU: frame ${folio} is already on a list`);
     let slot = this.memcgIndex.get(memcg);
     if (slot === undefined) {
       slot = this.memcgIds.length;

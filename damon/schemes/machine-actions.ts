@@ -243,7 +243,8 @@ class VaddrActions implements SchemeActions {
     const space = m.spaceOf(target.pid);
     if (space === undefined) return NONE;
     const ptes = m.ptes;
-    const len = Math.ceil(end / PAGE) * PAGE - Math.floor(start / PAGE) * PAGE;
+    // damos_madvise: start = PAGE_ALIGN(r.start), len = PAGE_ALIGN(size of the region)
+    const len = Math.ceil((end - start) / PAGE) * PAGE;
     let cost = 0;
     switch (action) {
       case "hugepage":
