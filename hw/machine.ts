@@ -19,7 +19,7 @@ import { CPU_TIME_NAMES, Cpu, CpuTime } from "./cpu.ts";
 import { AccessRecord, DATA_SOURCE_NAMES, type AccessSampler, type TrapFault, type TrapHandler } from "./hooks.ts";
 import { folioOf } from "./folio.ts";
 import { validateLayout } from "./layout.ts";
-import { Lru } from "./lru.ts";
+import { Lru, LruList } from "./lru.ts";
 import { FrameFlag, HUGE_FRAMES, PhysicalMemory } from "./memory.ts";
 import { PteFlag, PteStore, pageKey2m, pageKey4k } from "./pagetable.ts";
 import { AddressSpace, ThreadState, Vma } from "./process.ts";
@@ -613,8 +613,8 @@ export class Machine {
       stats.gauge(`${prefix}.node${n}.mem.usedBytes`, "bytes allocated on this node", () => node.used * 4096, "Byte");
       stats.gauge(`${prefix}.node${n}.mem.served`, "program demand line fills this node's memory served", () => this.memServed[n]!);
       stats.gauge(`${prefix}.node${n}.mem.writebacks`, "program dirty lines written back to this node's memory", () => this.memWritebacks[n]!);
-      stats.gauge(`${prefix}.node${n}.lru.activeBytes`, "bytes on this node's active LRU list", () => this.lru.pages(n, 1) * 4096, "Byte");
-      stats.gauge(`${prefix}.node${n}.lru.inactiveBytes`, "bytes on this node's inactive LRU list", () => this.lru.pages(n, 0) * 4096, "Byte");
+      stats.gauge(`${prefix}.node${n}.lru.activeBytes`, "bytes on this node's active LRU list", () => this.lru.pages(n, LruList.ACTIVE) * 4096, "Byte");
+      stats.gauge(`${prefix}.node${n}.lru.inactiveBytes`, "bytes on this node's inactive LRU list", () => this.lru.pages(n, LruList.INACTIVE) * 4096, "Byte");
     });
   }
 

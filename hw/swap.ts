@@ -31,7 +31,7 @@ const WRITE_NONE = 0;
 const WRITE_FILE = 1;
 const WRITE_SWAP = 2;
 
-/** What paging out a frame whose first mapping is in `vma` writes: nothing (clean file page), its file (dirty shared file page) or swap. */
+/** What paging out a frame of anonymous / shared-file memory writes: nothing (a clean file page), its file (a dirty shared file page) or swap. */
 function writeKind(m: Machine, frame: number, anon: boolean, sharedFile: boolean): number {
   if (anon) return WRITE_SWAP;
   for (let s = m.memory.rmapHead.get(frame); s >= 0; s = m.ptes.rmapNext[s]!) {
