@@ -41,9 +41,11 @@ export class AttributeScorer {
       const pages: Array<[number, number, number]> = []; // addr, bytes, pte
       if (target.pid !== null) {
         const space = m.spaceOf(target.pid);
-        space?.pageTable.forEach((_k, p) => pages.push([m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), p]));
+        space?.pageTable.forEach((_k, p) => {
+          if (m.present(p)) pages.push([m.ptes.vpn[p]! * 4096, m.ptes.bytes(p), p]);
+        });
       } else {
-        for (let p = 0; p < m.ptes.size; p++) pages.push([m.ptes.frame[p]! * 4096, m.ptes.bytes(p), p]);
+        for (let p = 0; p < m.ptes.size; p++) if (m.present(p)) pages.push([m.ptes.frame[p]! * 4096, m.ptes.bytes(p), p]);
       }
       pages.sort((a, b) => a[0] - b[0]);
       let q0 = 0;

@@ -70,7 +70,7 @@ export class NumaRecorder {
       const pages: Array<[number, number, number, number, number]> = []; // addr, bytes, local, total, node
       for (let i = 0; i < ch.touchedCount; i++) {
         const p = ch.touched[i]!;
-        if (space && m.ptes.asid[p] !== space.asid) continue;
+        if ((space && m.ptes.asid[p] !== space.asid) || !m.present(p)) continue; // a page paged out since has no node
         const addr = target.pid === null ? m.ptes.frame[p]! * 4096 : m.ptes.vpn[p]! * 4096;
         const node = m.nodeOfPte(p);
         let total = 0;

@@ -7,6 +7,8 @@ const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
 /** Index of an entry within its chunk: i & CHUNK_MASK. */
 export const CHUNK_MASK = MASK;
+/** Entries per chunk. */
+export const CHUNK_ENTRIES = CHUNK;
 /** i * 2^-16 is i / 2^16 exactly (a multiplication instead of a division). */
 const INV_CHUNK = 1 / CHUNK;
 
@@ -40,6 +42,11 @@ class Chunked<T extends Int32Array | Uint8Array | Float64Array> {
       this.chunks[ci] = c;
     }
     return c;
+  }
+
+  /** The chunk holding index i if it was ever written, else undefined (walks skip untouched chunks). */
+  peekChunk(i: number): T | undefined {
+    return this.chunks[Math.floor(i * INV_CHUNK)];
   }
 
   /** Resets every allocated entry to the initial value (keeps the storage). */

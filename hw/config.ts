@@ -69,6 +69,33 @@ export interface MachineConfig {
     shootdownNs: number;
     /** Setting the Dirty bit on a write through a clean TLB entry (microcode assist), ns. */
     dirtyAssistNs: number;
+    /** Major fault: swap-in (or file refault) of a 4 KiB page from the backing device, ns (default DEFAULT_MM_COSTS). */
+    majorFaultNs?: number;
+    /** Reclaiming one 4 KiB page: isolate, unmap through rmap, swap slot and write submission, ns (default DEFAULT_MM_COSTS). */
+    pageoutNs?: number;
+    /** Reclaim's scan of one folio: LRU isolation and the rmap reference walk, ns (default DEFAULT_MM_COSTS). */
+    reclaimScanNs?: number;
+  };
+}
+
+/**
+ * Defaults of the optional memory-management costs (machine configs written before reclaim and
+ * swap were modelled omit them, so presets and JSON files keep loading unchanged):
+ * - majorFaultNs 100 us: a 4 KiB random read from an NVMe SSD swap device is ~50 us on a current
+ *   M.2 drive (Samsung 9100 Pro, ~80 MB/s at QD1 4K random read) and ~150 us in the classic
+ *   "latency numbers" table; 100 us sits between them and includes the fault handling.
+ * - pageoutNs 2 us: an estimate, the order of a minor fault (hardware.md 1.6: 1.6-2.9 us measured
+ *   for allocate + zero); the write itself is asynchronous and is not waited for.
+ * - reclaimScanNs 150 ns: an estimate, the same as DAMON's rmap visit of one mapping (damon/costs.ts).
+ */
+export const DEFAULT_MM_COSTS = { majorFaultNs: 100_000, pageoutNs: 2_000, reclaimScanNs: 150 } as const;
+
+/** The memory-management costs of a config with the defaults filled in. */
+export function mmCosts(c: MachineConfig): { majorFaultNs: number; pageoutNs: number; reclaimScanNs: number } {
+  return {
+    majorFaultNs: c.costs.majorFaultNs ?? DEFAULT_MM_COSTS.majorFaultNs,
+    pageoutNs: c.costs.pageoutNs ?? DEFAULT_MM_COSTS.pageoutNs,
+    reclaimScanNs: c.costs.reclaimScanNs ?? DEFAULT_MM_COSTS.reclaimScanNs,
   };
 }
 
@@ -83,7 +110,7 @@ const KNOWN_FIELDS = {
   cache: ["size", "assoc", "line", "latencyNs", "policy"],
   tlb: ["l1d", "l1dHuge", "l1i", "l2", "l2HitNs", "walkNs"],
   tlbLevel: ["entries", "assoc"],
-  costs: ["faultNs", "hugeFaultNs", "migrateNs", "shootdownNs", "dirtyAssistNs"],
+  costs: ["faultNs", "hugeFaultNs", "migrateNs", "shootdownNs", "dirtyAssistNs", "majorFaultNs", "pageoutNs", "reclaimScanNs"],
 } as const;
 
 /** Frame numbers are 31-bit integers in the page tables: at most 2^31 - 1 frames of 4 KiB (8 TiB). */
@@ -166,6 +193,10 @@ export function validateMachineConfig(c: MachineConfig, file?: string): MachineC
   checkKeys(c.costs, KNOWN_FIELDS.costs, "costs", fail);
   for (const k of ["faultNs", "hugeFaultNs", "migrateNs", "shootdownNs", "dirtyAssistNs"] as const) {
     if (!(c.costs?.[k] >= 0)) fail(`costs.${k}`, "must be a number of ns >= 0");
+  }
+  for (const k of ["majorFaultNs", "pageoutNs", "reclaimScanNs"] as const) {
+    const v = c.costs[k];
+    if (v !== undefined && !(typeof v === "number" && v >= 0)) fail(`costs.${k}`, "must be a number of ns >= 0 (or absent for the default)");
   }
   return c;
 }

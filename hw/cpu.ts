@@ -1,6 +1,7 @@
 // A simulated CPU: an actor that runs its threads' accesses in quanta on its own clock, and the
 // per-access path: TLB (L1 DTLB/ITLB + huge-page DTLB, shared L2 TLB) -> page walk (sets the PTE
-// Accessed bit, and Dirty on writes) -> demand-paging fault on first touch / PROT_NONE trap ->
+// Accessed bit, and Dirty on writes) -> demand-paging fault on first touch / major fault on a
+// paged-out page / PROT_NONE trap ->
 // caches (private L1D/L1I and L2, the node's shared LLC; write-back, write-allocate) -> the memory
 // of the page's node (local/remote latency plus a bandwidth queue). Each access's latency is added
 // to the CPU clock; costs of faults, traps and samplers are charged by category.
@@ -49,6 +50,8 @@ const PAGE = 4096;
 // give the same number, and a multiplication is cheaper than a division.
 const INV_PAGE = 1 / PAGE;
 const INV_LINE = 1 / 64;
+/** PTE flags that send a walk off the plain path: a PROT_NONE trap, a paged-out page. */
+const SLOW_PTE = PteFlag.TRAP | PteFlag.SWAPPED;
 
 export class Cpu extends Actor {
   readonly node: number;
@@ -407,10 +410,14 @@ export class Cpu extends Actor {
       this.faults++;
     }
     const ptes = m.ptes;
-    if ((ptes.flags[pte]! & PteFlag.TRAP) !== 0) {
-      this.traps++;
-      const cost = m.trapFault(this, th, pte, addr, write);
-      this.chargeInline(cost, CpuTime.TRAP);
+    // one test of flags already loaded covers both slow cases: a paged-out PTE, a PROT_NONE trap
+    if ((ptes.flags[pte]! & SLOW_PTE) !== 0) {
+      if ((ptes.flags[pte]! & PteFlag.SWAPPED) !== 0) m.majorFault(this, pte);
+      if ((ptes.flags[pte]! & PteFlag.TRAP) !== 0) {
+        this.traps++;
+        const cost = m.trapFault(this, th, pte, addr, write);
+        this.chargeInline(cost, CpuTime.TRAP);
+      }
     }
     let flags = ptes.flags[pte]! | PteFlag.ACCESSED;
     if (write) flags |= PteFlag.DIRTY;
@@ -455,6 +462,7 @@ export class Cpu extends Actor {
     if (this.llc.victimDirty) this.writeBackToMemory(this.llc.victimLine);
     const m = this.m;
     const memNode = m.memory.nodeOf(Math.floor(line * INV_LINE));
+    m.memServed[memNode]!++;
     this.cNode = memNode;
     this.cSource = memNode === this.node ? DataSource.LOCAL_DRAM : m.farNode[memNode] === 1 ? DataSource.FAR_MEMORY : DataSource.REMOTE_DRAM;
     return this.memLat[memNode]! + m.memory.nodes[memNode]!.transfer(this.clock, 64, false);
@@ -471,6 +479,8 @@ export class Cpu extends Actor {
 
   private writeBackToMemory(line: number): void {
     const m = this.m;
-    m.memory.nodes[m.memory.nodeOf(Math.floor(line * INV_LINE))]!.transfer(this.clock, 64, true);
+    const node = m.memory.nodeOf(Math.floor(line * INV_LINE));
+    m.memWritebacks[node]!++;
+    m.memory.nodes[node]!.transfer(this.clock, 64, true);
   }
 }

@@ -3,7 +3,10 @@
 // Workload (layout + thread programs), places threads on CPUs by affinity, and offers the memory
 // management operations the kernel-side models need: demand paging under a NUMA policy, page
 // migration with TLB shootdowns, reverse maps from frames to PTEs, Accessed-bit clearing (with or
-// without a TLB flush) and PROT_NONE traps.
+// without a TLB flush), PROT_NONE traps, the per-node page LRU (hw/lru.ts), pageout and swap-in
+// (hw/swap.ts), direct reclaim when an allocation finds memory full (hw/reclaim.ts) and THP splits
+// (hw/thp.ts). It counts the demand accesses each node's memory serves (memServed, memWritebacks)
+// and the memory stall time of major faults and direct reclaim (memStallNs, for PSI some_mem).
 
 import { SimError } from "../sim/errors.ts";
 import type { RngRoot } from "../sim/rng.ts";
@@ -11,15 +14,20 @@ import type { Scheduler } from "../sim/scheduler.ts";
 import type { Stats } from "../sim/stats.ts";
 import { MS, US } from "../sim/time.ts";
 import { Cache } from "./cache.ts";
-import type { MachineConfig } from "./config.ts";
+import { mmCosts, type MachineConfig } from "./config.ts";
 import { CPU_TIME_NAMES, Cpu, CpuTime } from "./cpu.ts";
 import { AccessRecord, DATA_SOURCE_NAMES, type AccessSampler, type TrapFault, type TrapHandler } from "./hooks.ts";
+import { folioOf } from "./folio.ts";
 import { validateLayout } from "./layout.ts";
+import { Lru, LruList } from "./lru.ts";
 import { FrameFlag, HUGE_FRAMES, PhysicalMemory } from "./memory.ts";
 import { PteFlag, PteStore, pageKey2m, pageKey4k } from "./pagetable.ts";
 import { AddressSpace, ThreadState, Vma } from "./process.ts";
 import type { ThreadProgram, Workload } from "./program.ts";
+import { Reclaimer } from "./reclaim.ts";
 import { demuxMerged } from "./replay.ts";
+import { pageoutFolio, swapInPage } from "./swap.ts";
+import { splitHugeMapping } from "./thp.ts";
 import { GroundTruth, type TruthOptions } from "./truth.ts";
 
 export interface MachineOptions {
@@ -33,6 +41,14 @@ export interface MachineOptions {
   truth?: Partial<TruthOptions> | false;
   /** Flush the TLB entry of a page whenever its Accessed bit is cleared (default false, as x86 mkold). */
   flushTlbOnMkold?: boolean;
+  /** A swap device exists (default true): anonymous pages can be reclaimed. Without it only file pages can. */
+  swap?: boolean;
+  /**
+   * Default of migrate()'s copyTraffic: a migration's page copy reads the source node's and writes
+   * the destination node's memory through the bandwidth model. Default false, so runs that use no
+   * DAMOS scheme (NUMA balancing migrations) keep their timings; DAMOS migrations pass true.
+   */
+  migrationTraffic?: boolean;
 }
 
 export class Machine {
@@ -55,6 +71,16 @@ export class Machine {
   readonly timesliceNs: number;
   readonly batchSize: number;
   flushTlbOnMkold: boolean;
+  /** Resolved memory-management costs (config costs with their defaults). */
+  readonly mmCosts: ReturnType<typeof mmCosts>;
+  readonly swap: boolean;
+  migrationTraffic: boolean;
+  /** Per-node page LRU. */
+  readonly lru: Lru;
+  readonly reclaimer: Reclaimer;
+  /** Per node: program demand accesses (line fills) its memory served, and dirty lines written back to it. */
+  readonly memServed: Float64Array;
+  readonly memWritebacks: Float64Array;
   private readonly pageCache = new Map<string, Map<number, number>>();
   private readonly spaceByPid = new Map<number, AddressSpace>();
   private liveThreads = 0;
@@ -64,6 +90,23 @@ export class Machine {
   migrations = 0;
   migrationFailures = 0;
   shootdowns = 0;
+  /** Major faults (swap-ins and file refaults a thread waited for). */
+  majorFaults = 0;
+  /** Pages read back from swap or the file (major faults and MADV_WILLNEED). */
+  swapIns = 0;
+  /** Pages freed by pageout (DAMOS, madvise or reclaim), and those of them that needed a write. */
+  pagesOut = 0;
+  pageWrites = 0;
+  /** Direct reclaim runs and the pages they reclaimed. */
+  directReclaims = 0;
+  directReclaimed = 0;
+  thpSplits = 0;
+  /** Cumulative memory stall time (major faults and direct reclaim), ns. */
+  memStallNs = 0;
+  /** Bytes copied by migrations that counted their traffic. */
+  migrationCopyBytes = 0;
+  /** Direct reclaim time of the last allocate() calls, not yet charged by their caller, ns. */
+  private reclaimNsPending = 0;
 
   constructor(
     readonly config: MachineConfig,
@@ -77,6 +120,13 @@ export class Machine {
     this.flushTlbOnMkold = options.flushTlbOnMkold ?? false;
     if (!(this.quantumNs > 0)) throw new SimError("quantum must be positive");
     this.memory = new PhysicalMemory(config);
+    this.mmCosts = mmCosts(config);
+    this.swap = options.swap ?? true;
+    this.migrationTraffic = options.migrationTraffic ?? false;
+    this.lru = new Lru(config.nodes.length, (f) => this.memory.nodeOf(f));
+    this.reclaimer = new Reclaimer(this);
+    this.memServed = new Float64Array(config.nodes.length);
+    this.memWritebacks = new Float64Array(config.nodes.length);
     this.farNode = Uint8Array.from(config.nodes.map((n) => (n.kind === "cxl" ? 1 : 0)));
     for (const node of config.nodes) {
       const hasCpu = config.cpus.some((c) => c.node === node.id);
@@ -167,7 +217,7 @@ export class Machine {
     }
     const vpn = Math.floor(addr / 4096);
     const hvpn = vpn - (vpn % HUGE_FRAMES);
-    const huge = vma.hugepages && vma.backing === "anon" && hvpn * 4096 >= vma.start && (hvpn + HUGE_FRAMES) * 4096 <= vma.end;
+    const huge = vma.hugeAllowed(hvpn * 4096);
     let flags = PteFlag.PRESENT | (vma.writable ? PteFlag.WRITABLE : 0);
     let frame = -1;
     let cost = this.config.costs.faultNs;
@@ -183,9 +233,14 @@ export class Machine {
       pte = this.ptes.add(space.asid, hvpn, frame, flags, vma.id);
       space.pageTable.set(pageKey2m(vpn), pte);
       space.hasHuge = true;
+      this.lru.add(frame, HUGE_FRAMES, vma.memcg);
     } else {
       frame = this.sharedFileFrame(vma, vpn);
-      if (frame < 0) frame = this.allocate(vma, vpn, cpu.node, false);
+      if (frame < 0) {
+        frame = this.allocate(vma, vpn, cpu.node, false);
+        this.lru.add(frame, 1, vma.memcg);
+        cost += this.takeReclaimNs();
+      }
       pte = this.ptes.add(space.asid, vpn, frame, flags, vma.id);
       space.pageTable.set(pageKey4k(vpn), pte);
       if (vma.fileId !== null && vma.shared) this.filePages(vma.fileId).set(vma.pgoff + vpn - vma.start / 4096, frame);
@@ -197,7 +252,20 @@ export class Machine {
     return pte;
   }
 
-  private filePages(fileId: string): Map<number, number> {
+  /** A walk met a paged-out PTE: swap the page in (a major fault, or a minor one when a shared file page is back in the page cache). */
+  majorFault(cpu: Cpu, pte: number): void {
+    cpu.chargeFault(swapInPage(this, pte, cpu.node, cpu.clock, true));
+  }
+
+  /** Direct reclaim time spent by allocate() since the last call, ns (the caller charges it). */
+  takeReclaimNs(): number {
+    const ns = this.reclaimNsPending;
+    this.reclaimNsPending = 0;
+    return ns;
+  }
+
+  /** The page cache of a shared file: page offset -> frame (hw-internal). */
+  filePages(fileId: string): Map<number, number> {
     let m = this.pageCache.get(fileId);
     if (m === undefined) {
       m = new Map();
@@ -207,19 +275,34 @@ export class Machine {
   }
 
   /** Frame already holding this page of a shared file mapping, or -1. */
-  private sharedFileFrame(vma: Vma, vpn: number): number {
+  sharedFileFrame(vma: Vma, vpn: number): number {
     if (vma.fileId === null || !vma.shared) return -1;
     return this.pageCache.get(vma.fileId)?.get(vma.pgoff + vpn - vma.start / 4096) ?? -1;
   }
 
-  /** Allocates a frame (or a huge page) for page `vpn` of `vma` under its NUMA policy. */
-  private allocate(vma: Vma, vpn: number, cpuNode: number, huge: boolean): number {
-    for (const node of this.policyNodes(vma, vpn, cpuNode)) {
+  /**
+   * Allocates a frame (or a huge page) for page `vpn` of `vma` under its NUMA policy. When no
+   * allowed node has a free 4 KiB frame, direct reclaim runs on the allowed nodes in policy order
+   * (its time is counted as memory stall and left for the caller in takeReclaimNs()); if nothing
+   * could be reclaimed the allocation fails: -1 with mayFail, else an out-of-memory error. Huge
+   * pages never reclaim (the caller falls back to 4 KiB pages). Not the hot path: a fault's.
+   */
+  allocate(vma: Vma, vpn: number, cpuNode: number, huge: boolean, mayFail = false): number {
+    const nodes = this.policyNodes(vma, vpn, cpuNode);
+    for (const node of nodes) {
       const f = huge ? this.memory.allocHuge(node) : this.memory.alloc(node);
       if (f >= 0) return f;
     }
     if (huge) return -1; // fall back to 4 KiB pages
-    throw new SimError(`out of memory: no node allowed by the ${vma.policy.mode} policy of VMA '${vma.name}' has a free frame`);
+    const ns = this.reclaimer.direct(nodes);
+    this.reclaimNsPending += ns;
+    this.memStallNs += ns;
+    for (const node of nodes) {
+      const f = this.memory.alloc(node);
+      if (f >= 0) return f;
+    }
+    if (mayFail) return -1;
+    throw new SimError(`out of memory: no node allowed by the ${vma.policy.mode} policy of VMA '${vma.name}' has a free frame, and nothing on them could be reclaimed`);
   }
 
   /** Candidate nodes, in order, for a page under the VMA's policy. */
@@ -243,7 +326,8 @@ export class Machine {
     }
   }
 
-  private rmapAdd(frame: number, pte: number): void {
+  /** Links PTE slot pte into frame's reverse map (hw-internal). */
+  rmapAdd(frame: number, pte: number): void {
     this.ptes.rmapNext[pte] = this.memory.rmapHead.get(frame);
     this.memory.rmapHead.set(frame, pte);
   }
@@ -260,12 +344,23 @@ export class Machine {
     return this.memory.rmapHead.get(frame);
   }
 
-  /** PTE slot translating `vaddr` in address space `asid`, or -1 (no side effects). */
+  /** PTE slot translating `vaddr` in address space `asid` (present mappings only), or -1 (no side effects). */
   lookupPte(asid: number, vaddr: number): number {
+    const s = this.pteAt(asid, vaddr);
+    return s >= 0 && (this.ptes.flags[s]! & PteFlag.PRESENT) !== 0 ? s : -1;
+  }
+
+  /** PTE slot of `vaddr` in address space `asid` whether present or paged out, or -1. */
+  pteAt(asid: number, vaddr: number): number {
     const pt = this.spaces[asid]!.pageTable;
     const vpn = Math.floor(vaddr / 4096);
     const s = pt.get(pageKey4k(vpn));
     return s >= 0 ? s : pt.get(pageKey2m(vpn));
+  }
+
+  /** The PTE maps a frame (not paged out, not a dead slot of a split huge page). */
+  present(pte: number): boolean {
+    return (this.ptes.flags[pte]! & PteFlag.PRESENT) !== 0;
   }
 
   /** Physical address of vaddr through PTE slot pte. */
@@ -357,17 +452,29 @@ export class Machine {
 
   /**
    * Migrates the page mapped by `pte` (all its mappings) to `node`. Returns the cost in ns (copy +
-   * shootdown IPIs) for the caller to charge, or -1 if the node has no free frame (nothing changes).
+   * shootdown IPIs) for the caller to charge, or -1 if the node has no free frame (nothing changes:
+   * migration allocates without reclaim and fails fast, as the kernel's for DAMON and NUMA
+   * balancing). With copyTraffic the copy reads the source node's memory and writes the
+   * destination's through their bandwidth models (at the scheduler's time). The new frame keeps
+   * the old one's LRU list and bits.
    */
-  migrate(pte: number, node: number): number {
+  migrate(pte: number, node: number, copyTraffic = this.migrationTraffic): number {
     const ptes = this.ptes;
+    if ((ptes.flags[pte]! & PteFlag.PRESENT) === 0 || node < 0 || node >= this.memory.nodes.length) return -1;
     const oldFrame = ptes.frame[pte]!;
     const huge = ptes.isHuge(pte);
-    if (this.memory.nodeOf(oldFrame) === node) return 0;
+    const oldNode = this.memory.nodeOf(oldFrame);
+    if (oldNode === node) return 0;
     const newFrame = huge ? this.memory.allocHuge(node) : this.memory.alloc(node);
     if (newFrame < 0) {
       this.migrationFailures++;
       return -1;
+    }
+    if (copyTraffic) {
+      const bytes = (huge ? HUGE_FRAMES : 1) * 4096;
+      this.memory.nodes[oldNode]!.transfer(this.sched.now, bytes, false);
+      this.memory.nodes[node]!.transfer(this.sched.now, bytes, true);
+      this.migrationCopyBytes += bytes;
     }
     const maps: number[] = [];
     this.forEachMapping(oldFrame, (s) => maps.push(s));
@@ -382,6 +489,7 @@ export class Machine {
     this.invalidateFrameLines(oldFrame, huge ? HUGE_FRAMES : 1);
     const vma = this.vmas[ptes.vma[pte]!]!;
     if (vma.fileId !== null && vma.shared) this.filePages(vma.fileId).set(vma.pgoff + ptes.vpn[pte]! - vma.start / 4096, newFrame);
+    this.lru.transfer(oldFrame, newFrame);
     if (huge) this.memory.freeHuge(oldFrame);
     else this.memory.free(oldFrame);
     this.migrations++;
@@ -389,8 +497,54 @@ export class Machine {
     return this.config.costs.migrateNs * pages + this.config.costs.shootdownNs * ipis;
   }
 
-  /** Removes a freed frame's lines from every cache, so a later owner cannot hit stale lines. */
-  private invalidateFrameLines(frame: number, frames: number): void {
+  /**
+   * Migrates the folio holding physical frame `frame` (paddr's view: through its reverse map) to
+   * `node`, as migrate(). -1 when the frame is not an allocated, mapped page or the node is full.
+   */
+  migrateFrame(frame: number, node: number, copyTraffic = this.migrationTraffic): number {
+    const head = folioOf(this, frame);
+    const pte = head < 0 ? -1 : this.memory.rmapHead.get(head);
+    return pte < 0 ? -1 : this.migrate(pte, node, copyTraffic);
+  }
+
+  /**
+   * Reclaims the folio holding `frame` (hw/swap.ts): every mapping becomes a paged-out PTE, the
+   * frame(s) are freed; a huge folio is split first and all 512 pages go. With checkReferences
+   * the reclaim decision is the kernel's folio_check_references (a folio with referenced PTEs is
+   * kept or activated, as reclaim_pages(list, false) for DAMON's paddr pageout); without, it is
+   * unconditional (MADV_PAGEOUT). Returns the cost in ns, or -1 when nothing was reclaimed (not an
+   * LRU page, kept for its references, or anonymous with no swap device).
+   */
+  pageout(frame: number, checkReferences = false): number {
+    return checkReferences ? this.reclaimer.reclaimFolio(frame, this.sched.now) : pageoutFolio(this, frame, this.sched.now);
+  }
+
+  /** Swaps in a paged-out PTE outside a fault (MADV_WILLNEED); returns the cost, or -1 if no frame could be found. */
+  swapInPte(pte: number, cpuNode: number): number {
+    return swapInPage(this, pte, cpuNode, this.sched.now, false);
+  }
+
+  /** Splits a present huge mapping into 4 KiB ones (hw/thp.ts); returns the cost, ns. */
+  splitHuge(pte: number): number {
+    return splitHugeMapping(this, pte);
+  }
+
+  /** folio_mark_accessed on the folio holding `frame` (DAMOS lru_prio): LRU promotion rules, and PG_idle cleared. */
+  markAccessed(frame: number): void {
+    const head = folioOf(this, frame);
+    if (head < 0) return;
+    this.lru.markAccessed(head);
+    this.memory.flags.set(head, this.memory.flags.get(head) & ~FrameFlag.IDLE);
+  }
+
+  /** folio_deactivate on the folio holding `frame` (DAMOS lru_deprio, MADV_COLD). */
+  deactivate(frame: number): void {
+    const head = folioOf(this, frame);
+    if (head >= 0) this.lru.deactivate(head);
+  }
+
+  /** Removes a freed frame's lines from every cache, so a later owner cannot hit stale lines (hw-internal). */
+  invalidateFrameLines(frame: number, frames: number): void {
     const first = frame * 64;
     const last = (frame + frames) * 64;
     // a cache that never missed never allocated a line (access() is its only way in): skip it
@@ -400,9 +554,10 @@ export class Machine {
     for (let line = first; line < last; line++) for (const k of used) k.invalidate(line);
   }
 
-  /** Node of the memory backing a PTE. */
+  /** Node of the memory backing a PTE (a paged-out PTE has none: -1). */
   nodeOfPte(pte: number): number {
-    return this.memory.nodeOf(this.ptes.frame[pte]!);
+    const f = this.ptes.frame[pte]!;
+    return f < 0 ? -1 : this.memory.nodeOf(f);
   }
 
   /** Bytes of each node in use. */
@@ -418,6 +573,15 @@ export class Machine {
     stats.gauge(`${prefix}.migrations`, "pages migrated", () => this.migrations);
     stats.gauge(`${prefix}.migrationFailures`, "migrations that found no free frame", () => this.migrationFailures);
     stats.gauge(`${prefix}.tlbShootdowns`, "TLB shootdowns", () => this.shootdowns);
+    stats.gauge(`${prefix}.majorFaults`, "major faults (swap-ins and file refaults waited for)", () => this.majorFaults);
+    stats.gauge(`${prefix}.swapIns`, "pages read back from swap or their file", () => this.swapIns);
+    stats.gauge(`${prefix}.pagesOut`, "pages freed by pageout or reclaim", () => this.pagesOut);
+    stats.gauge(`${prefix}.pageWrites`, "paged-out pages that needed a write (anon, or dirty file)", () => this.pageWrites);
+    stats.gauge(`${prefix}.directReclaims`, "direct reclaim runs (an allocation found memory full)", () => this.directReclaims);
+    stats.gauge(`${prefix}.directReclaimed`, "pages reclaimed by direct reclaim", () => this.directReclaimed);
+    stats.gauge(`${prefix}.thpSplits`, "huge pages split", () => this.thpSplits);
+    stats.gauge(`${prefix}.memStallTime`, "memory stall time (major faults, direct reclaim)", () => this.memStallNs, "Nanosecond");
+    stats.gauge(`${prefix}.migrationCopyBytes`, "bytes copied by migrations that count their traffic", () => this.migrationCopyBytes, "Byte");
     this.cpus.forEach((c, i) => {
       const p = `${prefix}.cpu${i}`;
       stats.gauge(`${p}.accesses`, "memory accesses executed", () => c.accesses);
@@ -447,6 +611,10 @@ export class Machine {
       stats.gauge(`${prefix}.node${n}.mem.readBytes`, "bytes read from this node's memory", () => node.readBytes, "Byte");
       stats.gauge(`${prefix}.node${n}.mem.writeBytes`, "bytes written to this node's memory", () => node.writeBytes, "Byte");
       stats.gauge(`${prefix}.node${n}.mem.usedBytes`, "bytes allocated on this node", () => node.used * 4096, "Byte");
+      stats.gauge(`${prefix}.node${n}.mem.served`, "program demand line fills this node's memory served", () => this.memServed[n]!);
+      stats.gauge(`${prefix}.node${n}.mem.writebacks`, "program dirty lines written back to this node's memory", () => this.memWritebacks[n]!);
+      stats.gauge(`${prefix}.node${n}.lru.activeBytes`, "bytes on this node's active LRU list", () => this.lru.pages(n, LruList.ACTIVE) * 4096, "Byte");
+      stats.gauge(`${prefix}.node${n}.lru.inactiveBytes`, "bytes on this node's inactive LRU list", () => this.lru.pages(n, LruList.INACTIVE) * 4096, "Byte");
     });
   }
 

@@ -113,6 +113,14 @@ export class NodeMemory {
     this.free4k[this.nFree4k++] = frame;
   }
 
+  /** Every free frame of the node: recycled 4 KiB frames, whole free huge pages, never-used frames (invariant checks). */
+  freeFrameList(): number[] {
+    const out = Array.from(this.free4k.subarray(0, this.nFree4k));
+    for (const h of this.freeHuge) for (let i = 0; i < HUGE_FRAMES; i++) out.push(h + i);
+    for (let f = this.nextFresh; f < this.base + this.frames; f++) out.push(f);
+    return out;
+  }
+
   /** Queueing delay for one line transfer at simulated time t (ns); counts the traffic. */
   transfer(t: number, bytes: number, write: boolean): number {
     if (t >= this.winStart + BW_WINDOW_NS) {

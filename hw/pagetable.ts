@@ -18,6 +18,8 @@ export const PteFlag = {
   TRAP: 8,
   HUGE: 16,
   WRITABLE: 32,
+  /** Not present because the page was paged out (to swap, or back to its file): the next walk takes a major fault. */
+  SWAPPED: 64,
 } as const;
 
 /** Which subsystem armed a trap (PteStore.trapOwners bits). */
@@ -174,6 +176,22 @@ export class PageTable {
     const i = at + (key === vpn * 2 ? vpn - region * HUGE_AT : HUGE_AT);
     if (this.leaves[i] === EMPTY) this.count++;
     this.leaves[i] = slot;
+  }
+
+  /** Removes the entry of a page key (no-op when there is none). */
+  delete(key: number): void {
+    const vpn = Math.floor(key * 0.5);
+    const region = Math.floor(vpn * (1 / HUGE_AT));
+    const at = this.leafAt(region);
+    if (at < 0) return;
+    const i = at + (key === vpn * 2 ? vpn - region * HUGE_AT : HUGE_AT);
+    if (this.leaves[i] !== EMPTY) this.count--;
+    this.leaves[i] = EMPTY;
+  }
+
+  /** Whether any page of the 2 MiB region holding vpn was ever mapped (walks skip regions without a leaf). */
+  hasLeaf(vpn: number): boolean {
+    return this.leafAt(Math.floor(vpn * (1 / HUGE_AT))) >= 0;
   }
 
   /** Calls fn(key, slot) for every entry, region by region in the order regions were first mapped. */

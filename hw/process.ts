@@ -24,9 +24,51 @@ export class Vma {
     readonly shared: boolean,
     readonly memcg: number,
     readonly policy: NumaPolicySpec,
-    readonly hugepages: boolean,
+    /** THP allowed (MADV_HUGEPAGE) over the whole VMA; madvise on part of it is in thpRanges. */
+    public hugepages: boolean,
     readonly writable: boolean,
   ) {}
+
+  /**
+   * THP hint by range after madvise(MADV_[NO]HUGEPAGE) on part of the VMA: sorted, disjoint,
+   * covering [start, end), neighbours with the same hint merged (the kernel splits and merges
+   * VMAs by their VM_HUGEPAGE flag); null while the hint is the VMA's alone.
+   */
+  private thpRanges: Array<{ start: number; end: number; on: boolean }> | null = null;
+
+  /** MADV_HUGEPAGE (on) / MADV_NOHUGEPAGE (off) over [start, end) ∩ the VMA. Existing pages are not changed. */
+  setHugepageHint(start: number, end: number, on: boolean): void {
+    const s = Math.max(start, this.start), e = Math.min(end, this.end);
+    if (s >= e) return;
+    const ranges = this.thpRanges ?? [{ start: this.start, end: this.end, on: this.hugepages }];
+    const next: Array<{ start: number; end: number; on: boolean }> = [];
+    const push = (r: { start: number; end: number; on: boolean }): void => {
+      if (r.start >= r.end) return;
+      const last = next[next.length - 1];
+      if (last !== undefined && last.on === r.on && last.end === r.start) last.end = r.end;
+      else next.push({ ...r });
+    };
+    for (const r of ranges) {
+      push({ start: r.start, end: Math.min(r.end, s), on: r.on });
+      if (r.end > s && r.start < e) push({ start: Math.max(r.start, s), end: Math.min(r.end, e), on });
+      push({ start: Math.max(r.start, e), end: r.end, on: r.on });
+    }
+    if (next.length === 1) {
+      this.hugepages = next[0]!.on;
+      this.thpRanges = null;
+    } else {
+      this.thpRanges = next;
+    }
+  }
+
+  /** May a 2 MiB page back [addr, addr + 2 MiB)? (anon VMA, the whole range inside it and hinted on) */
+  hugeAllowed(addr: number): boolean {
+    const end = addr + 2 * 1024 * 1024;
+    if (this.backing !== "anon" || addr < this.start || end > this.end) return false;
+    if (this.thpRanges === null) return this.hugepages;
+    for (const r of this.thpRanges) if (addr >= r.start && addr < r.end) return r.on && end <= r.end;
+    return false;
+  }
 
   get anon(): boolean {
     return this.backing === "anon";

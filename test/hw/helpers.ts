@@ -1,13 +1,14 @@
 // Builds small machines and explicit-row workloads for hardware tests.
 
 import { AccessBatch, type AccessKind } from "../../hw/batch.ts";
-import type { MachineConfig } from "../../hw/config.ts";
-import { buildProcess, type LayoutRequest, type VmaSpec, type WorkloadLayout } from "../../hw/layout.ts";
+import { validateMachineConfig, type MachineConfig } from "../../hw/config.ts";
+import { buildProcess, type AreaRequest, type LayoutRequest, type VmaSpec, type WorkloadLayout } from "../../hw/layout.ts";
 import { Machine, type MachineOptions } from "../../hw/machine.ts";
 import { preset } from "../../hw/presets.ts";
 import type { ThreadProgram, Workload } from "../../hw/program.ts";
 import { RngRoot } from "../../sim/rng.ts";
 import { Scheduler } from "../../sim/scheduler.ts";
+import { mmProblems } from "./mm-invariants.ts";
 
 export interface Row {
   addr: number;
@@ -61,4 +62,45 @@ export function makeMachine(config: MachineConfig | string = "tiny", options: Ma
   const sched = new Scheduler();
   const m = new Machine(cfg, sched, new RngRoot(seed), options);
   return { m, sched };
+}
+
+/** The tiny preset with a second (CPU-less) node; capacities in 4 KiB frames. */
+export function twoNodeTiny(frames0: number, frames1: number): MachineConfig {
+  const c = preset("tiny")!;
+  c.nodes = [
+    { id: 0, capacity: frames0 * 4096, kind: "dram", latencyNs: 90, bandwidthGBps: 20 },
+    { id: 1, capacity: frames1 * 4096, kind: "cxl", latencyNs: 200, bandwidthGBps: 10 },
+  ];
+  c.distance = [[10, 20], [20, 10]];
+  c.latencyNs = [[90, 200], [200, 200]];
+  return validateMachineConfig(c);
+}
+
+/** The tiny preset with `frames` 4 KiB frames of memory and some costs changed. */
+export function tinyWith(frames: number, costs: Partial<MachineConfig["costs"]> = {}): MachineConfig {
+  const c = preset("tiny")!;
+  c.nodes[0]!.capacity = frames * 4096;
+  c.costs = { ...c.costs, ...costs };
+  return validateMachineConfig(c);
+}
+
+/**
+ * Runs one process (pid 1; thread 1 on CPU 0) over the steps made from its areas' start addresses,
+ * to the end; throws if it did not finish or left the memory bookkeeping inconsistent.
+ */
+export function runProcess(
+  cfg: MachineConfig,
+  mmap: AreaRequest[],
+  steps: (a: Map<string, number>, m: Machine) => Step[],
+  o: { options?: MachineOptions; memcg?: number } = {},
+): { m: Machine; a: Map<string, number> } {
+  const { process, areas } = buildProcess({ pid: 1, mmap, threads: [{ tid: 1, cpus: [0] }], ...(o.memcg !== undefined ? { memcg: o.memcg } : {}) });
+  const a = new Map([...areas].map(([k, v]) => [k, v.start]));
+  const { m, sched } = makeMachine(cfg, o.options ?? {});
+  m.load(listWorkload({ processes: [process] }, new Map([[1, steps(a, m)]])));
+  sched.run(10_000_000_000);
+  if (!m.finished) throw new Error("the workload did not finish");
+  const bad = mmProblems(m);
+  if (bad.length > 0) throw new Error(`memory bookkeeping: ${bad.slice(0, 5).join("; ")}`);
+  return { m, a };
 }

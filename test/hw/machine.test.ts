@@ -13,6 +13,7 @@ import { preset } from "../../hw/presets.ts";
 import { RngRoot } from "../../sim/rng.ts";
 import { Stats } from "../../sim/stats.ts";
 import { MiB } from "../../sim/units.ts";
+import type { MachineOptions } from "../../hw/machine.ts";
 import { listWorkload, makeMachine, oneProcess, type Step } from "./helpers.ts";
 
 const R = AccessKind.READ;
@@ -98,15 +99,18 @@ describe("the Accessed bit is set only by page walks", () => {
 });
 
 describe("NUMA placement", () => {
-  function placeOn(policy: { mode: "local" | "bind" | "interleave" | "preferred"; nodes?: number[] }, cpu: number, pages: number, cfg: MachineConfig = preset("2s-ddr5")!): number[] {
+  function placeOn(policy: { mode: "local" | "bind" | "interleave" | "preferred"; nodes?: number[] }, cpu: number, pages: number, cfg: MachineConfig = preset("2s-ddr5")!, options: MachineOptions = {}): number[] {
     const { process, areas } = buildProcess({ mmap: [{ name: "a", size: pages * 4096, policy }], threads: [{ tid: 1, cpus: [cpu] }] });
     const a = areas.get("a")!.start;
-    const { m, sched } = makeMachine(cfg);
+    const { m, sched } = makeMachine(cfg, options);
     const steps: Step[] = [];
     for (let p = 0; p < pages; p++) steps.push({ addr: a + p * 4096, kind: W });
     m.load(listWorkload({ processes: [process] }, new Map([[1, steps]])));
     sched.run(100_000_000);
-    return Array.from({ length: pages }, (_, p) => m.nodeOfPte(m.lookupPte(0, a + p * 4096)));
+    return Array.from({ length: pages }, (_, p) => {
+      const pte = m.lookupPte(0, a + p * 4096); // -1: paged out
+      return pte < 0 ? -1 : m.nodeOfPte(pte);
+    });
   }
 
   it("local (first touch) uses the faulting CPU's node", () => {
@@ -125,8 +129,12 @@ describe("NUMA placement", () => {
   it("local falls back to the other node when the local one is full", () => {
     expect(placeOn({ mode: "local" }, 0, 4, smallTwoNode([2, 64]))).toEqual([0, 0, 1, 1]);
   });
-  it("bind runs out of memory with a clear error", () => {
-    expect(() => placeOn({ mode: "bind", nodes: [1] }, 0, 4, smallTwoNode([64, 2]))).toThrow(/out of memory.*bind/);
+  it("bind to a full node reclaims there instead of spilling (the oldest pages are paged out)", () => {
+    // 4 pages into 2 frames of node 1: pages 0 and 1 are reclaimed (paged out) to make room
+    expect(placeOn({ mode: "bind", nodes: [1] }, 0, 4, smallTwoNode([64, 2]))).toEqual([-1, -1, 1, 1]);
+  });
+  it("bind runs out of memory with a clear error when nothing can be reclaimed (anonymous memory, no swap)", () => {
+    expect(() => placeOn({ mode: "bind", nodes: [1] }, 0, 4, smallTwoNode([64, 2]), { swap: false })).toThrow(/out of memory.*bind/);
   });
 });
 
