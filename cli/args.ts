@@ -5,6 +5,8 @@
 
 import { parseArgs } from "node:util";
 import { UsageError } from "../sim/errors.ts";
+import type { DamoOption } from "../damon/schemes/damo-args.ts";
+import { DAMOS_OPTIONS_HELP, extractDamoOptions } from "./damos-options.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -26,12 +28,16 @@ export interface CommandSpec {
   positionals?: { min: number; max: number };
   /** Extra help text (examples). */
   details?: string;
+  /** The command takes damo's --damos_* options (cli/damos-options.ts takes them out of argv first). */
+  damos?: boolean;
 }
 
 export interface ParsedArgs {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   help: boolean;
+  /** damo's --damos_* options in command-line order (commands with `damos`). */
+  damos: DamoOption[];
 }
 
 /** Folds damo-style underscores in option names (not in values): --exp_ops_cpus=0-3 -> --exp-ops-cpus=0-3. */
@@ -58,8 +64,9 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   for (const [name, o] of Object.entries(spec.options)) {
     options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
+  const { rest, damos } = spec.damos ? extractDamoOptions(argv) : { rest: argv, damos: [] };
   // A negative number after a string option is its value, not another option (--snapshot -1).
-  const args = normaliseOptionNames(argv);
+  const args = normaliseOptionNames(rest);
   for (let i = 0; i + 1 < args.length; i++) {
     const name = args[i]!.startsWith("--") ? args[i]!.slice(2) : undefined;
     if (name !== undefined && spec.options[name]?.type === "string" && /^-[0-9.]/.test(args[i + 1]!)) {
@@ -84,7 +91,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
     if (pos.length < min) throw new UsageError(`${spec.name}: missing argument (usage: damon-sim ${spec.name} ${spec.usage})`);
     if (pos.length > max) throw new UsageError(`${spec.name}: unexpected argument '${pos[max]}' (usage: damon-sim ${spec.name} ${spec.usage})`);
   }
-  return { values, positionals: pos, help };
+  return { values, positionals: pos, help, damos };
 }
 
 function describeParseError(e: unknown): string {
@@ -111,6 +118,7 @@ export function formatHelp(spec: CommandSpec): string {
   lines.push("options:");
   // a flag wider than the column gets its description on the next line, aligned
   for (const [flag, desc] of rows) lines.push(flag.length + 2 > width ? `  ${flag}\n  ${" ".repeat(width)}${desc}` : `  ${flag.padEnd(width)}${desc}`);
+  if (spec.damos) lines.push("", DAMOS_OPTIONS_HELP);
   if (spec.details) lines.push("", spec.details.trimEnd());
   return lines.join("\n") + "\n";
 }

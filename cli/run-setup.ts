@@ -14,6 +14,8 @@ import { parseDuration, SEC, US } from "../sim/time.ts";
 import { loadMachineConfig, type MachineConfig } from "../hw/config.ts";
 import type { Machine } from "../hw/machine.ts";
 import { buildSimulation } from "./simulation.ts";
+import { schemesFromArgs } from "./damos-options.ts";
+import { schemeToDamoJson } from "../damon/schemes/damo-json.ts";
 import type { DamonContext } from "../damon/context.ts";
 import { preset, presetNames } from "../hw/presets.ts";
 import type { Workload } from "../hw/program.ts";
@@ -62,6 +64,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   "sample-primitives": { type: "string", value: "page_table|page_fault", description: "damo: the sampling primitive (page_fault = use reports)" },
   probe: { type: "string", value: "NAME:FILTERS[@W]", description: "a data-attribute probe, e.g. anon:anon, cg2:memcg=2, ibs:ibs-reported (repeatable)", multiple: true },
   "max-probes": { type: "string", value: "N", description: "probe limit per context", default: "4" },
+  schemes: { type: "string", short: "c", value: "FILE|JSON", description: "DAMOS schemes as damo's JSON (a list of schemes, or damo's --kdamonds form with one context), a file or the JSON itself; or damo's --damos_* options (below)" },
   numa: { type: "boolean", description: "NUMA hit/miss monitoring: local/remote probes per CPU node and the truth (numa.json; see 'report numa')" },
 };
 
@@ -310,7 +313,8 @@ export function buildRun(spec: CommandSpec, args: ParsedArgs, extra: { workloadA
         mon.probes = [...numaProbes(machine), ...(mon.probes ?? [])];
         mon.maxProbes = Math.max(mon.maxProbes ?? 4, mon.probes.length);
       }
-      return createMonitor(machine, { ops, attrs, variant: kernel.core, kernel, ...(cpu !== undefined ? { cpu } : {}), ...mon });
+      const schemes = schemesFromArgs(spec.name, args.damos, stringOpt(args, "schemes"), attrs);
+      return createMonitor(machine, { ops, attrs, variant: kernel.core, kernel, ...(cpu !== undefined ? { cpu } : {}), ...mon, schemes });
     },
   });
   const { sched, machine } = sim;
@@ -344,7 +348,18 @@ export function describeRun(s: RunSetup): Record<string, unknown> {
     workloadLengthNs: s.workloadEnd.lengthNs,
     workload: { name: s.workload.name, layout: s.workload.layout },
     machine: s.machine.config,
-    damon: { ops: s.monitor.ops.name, primitives: s.monitor.primitives, kernel: s.monitor.ctx.kernel.name, variant: s.monitor.ctx.variant, attrs: s.monitor.ctx.attrs, kdamondCpu: s.monitor.kdamond.cpu, costs: s.monitor.ctx.costs, minRegionSz: s.monitor.ctx.minRegionSz },
+    damon: {
+      ops: s.monitor.ops.name,
+      primitives: s.monitor.primitives,
+      kernel: s.monitor.ctx.kernel.name,
+      variant: s.monitor.ctx.variant,
+      attrs: s.monitor.ctx.attrs,
+      kdamondCpu: s.monitor.kdamond.cpu,
+      costs: s.monitor.ctx.costs,
+      minRegionSz: s.monitor.ctx.minRegionSz,
+      // the schemes as damo's JSON (damo's -c takes it back)
+      ...(s.monitor.ctx.damos ? { schemes: s.monitor.ctx.damos.schemes.map((sc) => schemeToDamoJson(sc.spec, { sampleUs: s.monitor.ctx.attrs.sampleUs, aggrUs: s.monitor.ctx.attrs.aggrUs, memcgPathOf: (id) => `/${id}` })) } : {}),
+    },
     options: s.options,
   };
 }

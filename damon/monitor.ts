@@ -24,6 +24,8 @@ import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, RingReportBuffer, type R
 import { ReportDrain } from "./report-buffer/drain.ts";
 import type { FilterSemantics, SampleFilter } from "./report-buffer/filters.ts";
 import type { SamplingOps } from "./ops-common.ts";
+import { machineActions, machineMemoryState } from "./schemes/machine-actions.ts";
+import type { SchemeSpec } from "./schemes/types.ts";
 
 export type { OpsName } from "./ops-sets.ts";
 export type { PrimitiveParams } from "./primitives/index.ts";
@@ -55,6 +57,8 @@ export interface MonitorOptions {
   numaBalancing?: boolean;
   probes?: Probe[];
   maxProbes?: number;
+  /** DAMOS schemes, carried out on the machine by the operations set's actions. */
+  schemes?: readonly SchemeSpec[];
 }
 
 export interface PrimitiveCounters {
@@ -125,6 +129,7 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
     ...(o.maxProbes !== undefined ? { maxProbes: o.maxProbes } : {}),
   });
   opsDef.addTargets(ctx, machine, o.pids);
+  if (o.schemes !== undefined && o.schemes.length > 0) ctx.setSchemes(o.schemes, machineActions(machine, o.ops), machineMemoryState(machine));
   // damon_report_access(): each primitive's sink copies its event into a report and submits it
   const rep: ReportInput = { time: 0, cpu: 0, tid: 0, pid: 0, vaddr: 0, paddr: 0, size: 0, isWrite: false, primitive: "fault", context: "process" };
   const submitNs = ctx.costs.reportNs;
@@ -174,6 +179,7 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
   const registerStats = (stats: Stats): void => {
     services.registerStats(stats);
     for (const p of installed) p.registerStats(stats);
+    ctx.damos?.registerStats(stats, "damon.ctx0");
     if (buffer === null) return;
     for (const p of installed) {
       if (!primitiveDef(p.name).reports) continue;

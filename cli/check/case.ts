@@ -111,7 +111,7 @@ function toleranceOf(v: unknown, file: string, field: string): Tolerance {
 export function runArgs(c: Pick<CaseSpec, "run">): ParsedArgs {
   const values: ParsedArgs["values"] = {};
   for (const [name, o] of Object.entries(RUN_OPTIONS)) values[name] = c.run[name] ?? o.default;
-  return { values, positionals: [], help: false };
+  return { values, positionals: [], help: false, damos: [] };
 }
 
 /** A CommandSpec naming the case file in run-setup's messages. */
@@ -136,7 +136,10 @@ function runOptions(v: unknown, file: string, dir: string): CaseSpec["run"] {
       if (typeof y === "number" && Number.isFinite(y)) return String(y);
       throw new InputError(`must be a string or a number, got ${JSON.stringify(y)}`, { file, field: f });
     };
-    if (o.type === "boolean") {
+    if (name === "schemes" && typeof x === "object" && x !== null) {
+      // DAMOS schemes given as damo's JSON itself, which --schemes takes inline
+      out[name] = JSON.stringify(x);
+    } else if (o.type === "boolean") {
       if (typeof x !== "boolean") throw new InputError(`must be true or false, got ${JSON.stringify(x)}`, { file, field });
       out[name] = x;
     } else if (o.multiple) {
@@ -149,6 +152,9 @@ function runOptions(v: unknown, file: string, dir: string): CaseSpec["run"] {
   // a machine file is taken relative to the case folder
   const m = out.machine;
   if (typeof m === "string" && (m.includes("/") || m.endsWith(".json"))) out.machine = resolve(dir, m);
+  // so is a scheme file
+  const sc = out.schemes;
+  if (typeof sc === "string" && !/^\s*[[{]/.test(sc)) out.schemes = resolve(dir, sc);
   return out;
 }
 

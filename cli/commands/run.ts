@@ -22,12 +22,14 @@ import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, t
 import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record.ts";
 import { version } from "../version.ts";
 import { overheadPercent } from "../metrics.ts";
+import type { Damos } from "../../damon/schemes/damos.ts";
 
 const spec: CommandSpec = {
   name: "run",
   summary: "Simulate a workload (or replay a trace) on a machine with DAMON monitoring it; write a damo record and a summary.",
   usage: "[WORKLOAD|TRACE] [options]",
   positionals: { min: 0, max: 1 },
+  damos: true,
   options: {
     ...RUN_OPTIONS,
     output: { type: "string", short: "o", value: "OUTDIR", description: "output folder", default: "out" },
@@ -145,7 +147,19 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     cpuTimeNs: Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, cpuTotal(k)])),
     reports: reportSummary(setup),
     attributes: setup.attributes ? setup.attributes.summary(2) : null,
+    ...(monitor.ctx.damos ? { schemes: schemesSummary(monitor.ctx.damos) } : {}),
   };
+}
+
+/** Each DAMOS scheme's action, stats (sysfs names), effective quota, action CPU time and last tried regions. */
+export function schemesSummary(d: Damos): Array<Record<string, unknown>> {
+  return d.schemes.map((s) => ({
+    action: s.spec.action,
+    stats: { nr_tried: s.stat.nrTried, sz_tried: s.stat.szTried, nr_applied: s.stat.nrApplied, sz_applied: s.stat.szApplied, sz_ops_filter_passed: s.stat.szOpsFilterPassed, qt_exceeds: s.stat.qtExceeds, nr_snapshots: s.stat.nrSnapshots },
+    effectiveQuotaBytes: s.quota.esz,
+    actionCpuNs: s.actionCostNs,
+    triedRegions: { count: s.triedRegions.length, totalBytes: s.triedBytes },
+  }));
 }
 
 /** Reports made, accepted, dropped (by reason and primitive) and drained. */
@@ -238,6 +252,7 @@ export const command: Command = {
           `damon-sim run: ${setup.workload.name} on ${setup.machine.config.name}, DAMON ${setup.monitor.ops.name} with ${setup.monitor.primitives.join("+")}, seed ${setup.seed}`,
           `simulated ${formatDuration(setup.sched.now)} (${endNote(setup)}), ${summary.accesses} accesses, ${setup.monitor.ctx.aggregations} snapshots, ${setup.monitor.ctx.nrRegions()} regions at the end`,
           `kdamond CPU time: ${formatDuration(Math.round(setup.monitor.kdamond.totalCostNs))} on CPU ${setup.monitor.kdamond.cpu}; resident memory ${setup.machine.memory.nodes.map((n) => formatSize(n.used * 4096)).join(" + ")}`,
+          ...(setup.monitor.ctx.damos?.schemes ?? []).map((sc) => `scheme ${sc.index} ${sc.spec.action}: tried ${sc.stat.nrTried} regions (${formatSize(sc.stat.szTried)}), applied to ${sc.stat.nrApplied} (${formatSize(sc.stat.szApplied)}), quota exceeded ${sc.stat.qtExceeds} times, action CPU ${formatDuration(Math.round(sc.actionCostNs))}`),
           `wrote ${join(outDir, "damon.data")} (damo record), summary.json, config.json, stats.txt, stats.json`,
           `host: ${host.wallSeconds.toFixed(1)} s wall, ${formatRate(host.accessesPerSecond)} accesses/s end to end, ${host.hostSecondsPerSimulatedSecond.toFixed(2)} host s per simulated s (wall-clock figures: not in any file)`,
           "",
