@@ -22,10 +22,11 @@ export const command: Command = {
   async run(args) {
     const name = args.positionals[0];
     if (name === undefined) {
+      const width = Math.max(...presetNames().map((n) => n.length));
       for (const n of presetNames()) {
         const c = preset(n)!;
         const mem = c.nodes.map((x) => `${formatSize(x.capacity)} ${x.kind}`).join(" + ");
-        process.stdout.write(`${n.padEnd(10)} ${String(c.cpus.length).padStart(3)} CPUs  ${c.nodes.length} node(s): ${mem}  ${c.description ?? ""}\n`);
+        process.stdout.write(`${n.padEnd(width)} ${String(c.cpus.length).padStart(3)} CPUs  ${c.nodes.length} node(s): ${mem}  ${c.description ?? ""}\n`);
       }
       return 0;
     }
