@@ -8,6 +8,11 @@
 //               at the same simulated time) by how many fewer accesses it made.
 //   reports     reports made (delivered to damon_report_access() by every primitive) and dropped
 //               (refused by the report buffer, every reason together).
+//   fast-tier % of the workload's memory accesses (demand line fills after LLC misses, and dirty
+//               write-backs; migration copies are not the workload's), the share the fast node
+//               served.
+//   vs DRAM %   slowdown % (as above) against the all-DRAM reference run: the same workload with
+//               every node as fast as the fast node, instead of against the unmonitored run.
 // run's summary.json, check's results and compare's tables all take their figures from here.
 
 import { CpuTime } from "../hw/cpu.ts";
@@ -56,4 +61,11 @@ export function reportsMade(delivered: Record<string, number>): number {
 /** Reports dropped: the sum over every drop reason. */
 export function reportsDropped(dropped: Record<string, number>): number {
   return Object.values(dropped).reduce((a, n) => a + n, 0);
+}
+
+/** Fast-tier fraction (0..1) between two cumulative per-node counts of memory accesses served; null when none reached memory. */
+export function fastTierFraction(cur: ArrayLike<number>, prev: ArrayLike<number>, fastNode: number): number | null {
+  let all = 0;
+  for (let n = 0; n < cur.length; n++) all += cur[n]! - (prev[n] ?? 0);
+  return all > 0 ? (cur[fastNode]! - (prev[fastNode] ?? 0)) / all : null;
 }

@@ -105,6 +105,8 @@ export class Machine {
   memStallNs = 0;
   /** Bytes copied by migrations that counted their traffic. */
   migrationCopyBytes = 0;
+  /** Bytes migrated to each node (every migration, whoever asked for it). */
+  readonly migratedBytesTo: Float64Array;
   /** Direct reclaim time of the last allocate() calls, not yet charged by their caller, ns. */
   private reclaimNsPending = 0;
 
@@ -123,6 +125,7 @@ export class Machine {
     this.mmCosts = mmCosts(config);
     this.swap = options.swap ?? true;
     this.migrationTraffic = options.migrationTraffic ?? false;
+    this.migratedBytesTo = new Float64Array(config.nodes.length);
     this.lru = new Lru(config.nodes.length, (f) => this.memory.nodeOf(f));
     this.reclaimer = new Reclaimer(this);
     this.memServed = new Float64Array(config.nodes.length);
@@ -494,6 +497,7 @@ export class Machine {
     else this.memory.free(oldFrame);
     this.migrations++;
     const pages = huge ? HUGE_FRAMES : 1;
+    this.migratedBytesTo[node]! += pages * 4096;
     return this.config.costs.migrateNs * pages + this.config.costs.shootdownNs * ipis;
   }
 
@@ -611,6 +615,7 @@ export class Machine {
       stats.gauge(`${prefix}.node${n}.mem.readBytes`, "bytes read from this node's memory", () => node.readBytes, "Byte");
       stats.gauge(`${prefix}.node${n}.mem.writeBytes`, "bytes written to this node's memory", () => node.writeBytes, "Byte");
       stats.gauge(`${prefix}.node${n}.mem.usedBytes`, "bytes allocated on this node", () => node.used * 4096, "Byte");
+      stats.gauge(`${prefix}.node${n}.migratedInBytes`, "bytes migrated to this node", () => this.migratedBytesTo[n]!, "Byte");
       stats.gauge(`${prefix}.node${n}.mem.served`, "program demand line fills this node's memory served", () => this.memServed[n]!);
       stats.gauge(`${prefix}.node${n}.mem.writebacks`, "program dirty lines written back to this node's memory", () => this.memWritebacks[n]!);
       stats.gauge(`${prefix}.node${n}.lru.activeBytes`, "bytes on this node's active LRU list", () => this.lru.pages(n, LruList.ACTIVE) * 4096, "Byte");

@@ -4,7 +4,7 @@
 //   tiny      1 node, 2 CPUs, small caches and TLBs: fast tests with visible evictions.
 //   2s-ddr5   two sockets of 8 CPUs, local DRAM ~100 ns, remote ~160 ns.
 //   cxl-tier  one DRAM node with 8 CPUs plus a CPU-less CXL node ~80 ns slower.
-//   cxl-tier-small  cxl-tier with 96 MiB of DRAM and 512 MiB of CXL: a fast tier smaller than a
+//   cxl-tier-small  cxl-tier with 64 MiB of DRAM and 512 MiB of CXL: a fast tier smaller than a
 //             few-hundred-MiB workload, for DAMOS tiering (the tiering-loop scenario).
 
 import { GiB, KiB, MiB } from "../sim/units.ts";
@@ -103,8 +103,8 @@ const PRESETS: Record<string, () => MachineConfig> = {
   "cxl-tier-small": () => {
     const c = PRESETS["cxl-tier"]!();
     c.name = "cxl-tier-small";
-    c.description = "cxl-tier with a fast tier smaller than its workloads: 96 MiB DRAM (8 CPUs) + 512 MiB CXL ~80 ns slower";
-    c.nodes[0]!.capacity = 96 * MiB;
+    c.description = "cxl-tier with a fast tier smaller than its workloads: 64 MiB DRAM (8 CPUs) + 512 MiB CXL ~80 ns slower";
+    c.nodes[0]!.capacity = 64 * MiB;
     c.nodes[1]!.capacity = 512 * MiB;
     return c;
   },

@@ -1,6 +1,7 @@
 // The oracle tiering baseline of the tiering-loop scenario: a placement policy that knows the
-// ground truth. Every interval it ranks the pages the workload touched in the interval just ended
-// by their access count, and makes the fast node hold exactly the hottest of them that fit (its
+// ground truth. Every interval it ranks the pages the workload used in the interval just ended
+// (accessed in at least `minSubWindows` of its sample intervals, so a page a sweep passes once is
+// not hot) by their access count, and makes the fast node hold exactly the hottest that fit (its
 // capacity less a headroom), demoting the pages there that are not among them (untouched pages
 // first, then the least accessed) and promoting the hot ones that are elsewhere. It migrates with
 // the machine's own page migration (copy, shootdowns, bandwidth), charged to one CPU as migration
@@ -25,6 +26,8 @@ export interface OracleTieringOptions {
   headroom: number;
   /** The CPU its migrations are charged to (default: the last). */
   cpu?: number;
+  /** Sample intervals (truth sub-windows) a page must be accessed in to count as hot (default 2). */
+  minSubWindows?: number;
 }
 
 export class OracleTiering extends Actor {
@@ -59,11 +62,12 @@ export class OracleTiering extends Actor {
     const m = this.m, t = m.truth!, ptes = m.ptes;
     const node = m.memory.nodes[this.o.fastNode]!;
     const budget = Math.floor(node.frames * (1 - this.o.headroom));
-    // the hot set: touched, present pages by access count (ties: lower slot first)
+    // the hot set: present pages used in enough sample intervals, by access count (ties: lower slot first)
+    const minSub = this.o.minSubWindows ?? 2;
     const touched: number[] = [];
     for (let i = 0; i < t.vTouchedCount; i++) {
       const p = t.vTouched[i]!;
-      if ((ptes.flags[p]! & PteFlag.PRESENT) !== 0) touched.push(p);
+      if ((ptes.flags[p]! & PteFlag.PRESENT) !== 0 && t.pageSubCount(p) >= minSub) touched.push(p);
     }
     const count = (p: number): number => t.pageReads(p) + t.pageWrites(p);
     touched.sort((a, b) => count(b) - count(a) || a - b);
@@ -98,7 +102,7 @@ export class OracleTiering extends Actor {
   }
 
   private move(pte: number, to: number): boolean {
-    const cost = this.m.migrate(pte, to);
+    const cost = this.m.migrate(pte, to, true);
     if (cost < 0) {
       this.failedPages++;
       return false;

@@ -24,10 +24,20 @@ export interface Row {
   reportsMade: number | null;
   reportsDrained: number | null;
   reportsDropped: number | null;
+  /** Tiering experiments only (see tiering-observer.ts and metrics.ts). */
+  fastTierPercent?: number | null;
+  fastTierAfterChangePercent?: number | null;
+  vsAllDramPercent?: number | null;
+  promotedMiB?: number;
+  demotedMiB?: number;
+  migrationCpuMs?: number;
+  hotSetInDramMs?: number | null;
 }
 
 export function rowsOf(results: VariantResult[]): Row[] {
-  const base = results.find((r) => !r.monitor) ?? null;
+  // slowdown is against the unmonitored run that leaves memory where it is (not the tiering baselines)
+  const base = results.find((r) => !r.monitor && (r.tiering === undefined || r.tiering.placement === "none")) ?? null;
+  const dram = results.find(isAllDram) ?? null;
   return results.map((r) => {
     const a = r.accuracy;
     const made = r.reports ? reportsMade(r.reports.delivered) : null;
@@ -47,16 +57,43 @@ export function rowsOf(results: VariantResult[]): Row[] {
       reportsMade: made,
       reportsDrained: r.reports ? r.reports.credited : null,
       reportsDropped: dropped,
+      ...(r.tiering ? tieringColumns(r, dram) : {}),
     };
   });
 }
+
+const isAllDram = (r: VariantResult): boolean => r.tiering?.placement === "all-dram";
+const pct = (x: number | null): number | null => (x === null ? null : x * 100);
+
+function tieringColumns(r: VariantResult, dram: VariantResult | null): Partial<Row> {
+  const t = r.tiering!;
+  // with every node as fast as the fast one, which node served an access says nothing
+  const ref = t.placement === "all-dram";
+  return {
+    fastTierPercent: ref ? null : pct(t.fastTierFraction),
+    fastTierAfterChangePercent: ref ? null : pct(t.fastTierFractionAfterChange),
+    vsAllDramPercent: slowdownPercent(r, dram),
+    promotedMiB: t.promotedBytes / MIB,
+    demotedMiB: t.demotedBytes / MIB,
+    migrationCpuMs: t.migrationCpuNs / 1e6,
+    hotSetInDramMs: t.hotSetInDramNs === null ? null : t.hotSetInDramNs / 1e6,
+  };
+}
+
+const MIB = 1024 * 1024;
 
 const f = (x: number | null, digits = 2): string => (x === null || Number.isNaN(x) ? "-" : x.toFixed(digits));
 const n = (x: number | null): string => (x === null ? "-" : Math.round(x).toLocaleString("en-US"));
 
 export function table(rows: Row[]): string {
+  const tiering = rows.some((r) => r.promotedMiB !== undefined);
   const head = ["variant", "precision", "recall", "F1", "rate err", "spearman", "wss err", "detect ms", "overhead %", "slowdown %", "reports", "drained", "dropped"];
-  const body = rows.map((r) => [r.variant, f(r.precision), f(r.recall), f(r.f1), f(r.rateError, 3), f(r.spearman), f(r.wssError), f(r.detectionMs, 0), f(r.overheadPercent), f(r.slowdownPercent), n(r.reportsMade), n(r.reportsDrained), n(r.reportsDropped)]);
+  if (tiering) head.push("fast %", "fast after %", "vs DRAM %", "promoted MiB", "demoted MiB", "migr CPU ms", "hot in DRAM ms");
+  const body = rows.map((r) => {
+    const cells = [r.variant, f(r.precision), f(r.recall), f(r.f1), f(r.rateError, 3), f(r.spearman), f(r.wssError), f(r.detectionMs, 0), f(r.overheadPercent), f(r.slowdownPercent), n(r.reportsMade), n(r.reportsDrained), n(r.reportsDropped)];
+    if (tiering) cells.push(f(r.fastTierPercent ?? null, 1), f(r.fastTierAfterChangePercent ?? null, 1), f(r.vsAllDramPercent ?? null), f(r.promotedMiB ?? null, 1), f(r.demotedMiB ?? null, 1), f(r.migrationCpuMs ?? null), f(r.hotSetInDramMs ?? null, 0));
+    return cells;
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n") + "\n";

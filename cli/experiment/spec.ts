@@ -28,6 +28,8 @@ import { isPrimitiveName, PRIMITIVES, type PrimitiveName } from "../../damon/pri
 import { parseCpuList } from "../../damon/report-buffer/filters.ts";
 import { parsePrimitiveParam } from "../run-setup.ts";
 import { isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from "../../damon/kernel.ts";
+import { parseDamosJson } from "../../damon/schemes/damo-json.ts";
+import { memcgIdOfPath } from "../damos-options.ts";
 
 export interface FilterSpec {
   type: "cpumask" | "threads" | "write";
@@ -59,6 +61,12 @@ export interface VariantSpec {
   localNode?: number;
   flushTlbOnMkold?: boolean;
   numaBalancing?: boolean;
+  /** DAMOS schemes as damo's JSON list (default: the experiment's; [] for none). */
+  schemes?: unknown[];
+  /** A placement baseline instead of DAMON: "oracle" places the true hot set (experiment/oracle-tiering.ts). */
+  placement?: "oracle";
+  /** The reference run with every node as fast as the tiering fast node ("all memory in DRAM"). */
+  allDram?: boolean;
   /** Where an experiment file defines the variant ("variants[2]", "sweep.values[1]"), for messages. */
   sourceField?: string;
 }
@@ -84,9 +92,28 @@ export interface ExperimentSpec {
   variants: VariantSpec[];
   /** What the scenario's own metric is about (printed with the results). */
   question?: string;
+  /** DAMOS schemes (damo's JSON list) every monitoring variant runs unless it gives its own. */
+  schemes?: unknown[];
+  /** A tiering experiment: its nodes and hot region, for the outcome figures (experiment/tiering-observer.ts). */
+  tiering?: TieringSpec;
   scenario?: string;
   /** The experiment file it was read from, for messages (never written to the results). */
   sourceFile?: string;
+}
+
+export interface TieringSpec {
+  fastNode: number;
+  slowNode: number;
+  /** The region hot after the phase change (a process's VMA by name). */
+  hotRegion: { pid: number; vma: string };
+  phaseChangeNs: number;
+  /** Width of the fast-tier fraction's time buckets, ns. */
+  bucketNs: number;
+  /** Fraction of the hot region on the fast node that counts as "in DRAM". */
+  settled: number;
+  /** The oracle's re-placement interval, ns, and the fast node's headroom it keeps free. */
+  oracleIntervalNs: number;
+  headroom: number;
 }
 
 export function variant(name: string, primitives: PrimitiveName[], extra: Partial<VariantSpec> = {}): VariantSpec {
@@ -166,9 +193,10 @@ function knownKeys(o: Record<string, unknown>, known: readonly string[], prefix:
   }
 }
 
-const ROOT_KEYS = ["name", "description", "workload", "machine", "ops", "kernel", "duration", "seed", "attrs", "theta", "warmup", "variants", "sweep"];
+const ROOT_KEYS = ["name", "description", "workload", "machine", "ops", "kernel", "duration", "seed", "attrs", "theta", "warmup", "variants", "sweep", "schemes", "tiering"];
 const ATTR_KEYS = ["sample", "aggr", "update", "minRegions", "maxRegions"];
-const VARIANT_KEYS = ["name", "primitives", "params", "buffer", "filterSemantics", "filters", "truthFilter", "flushTlbOnMkold", "numaBalancing"];
+const VARIANT_KEYS = ["name", "primitives", "params", "buffer", "filterSemantics", "filters", "truthFilter", "flushTlbOnMkold", "numaBalancing", "schemes"];
+const TIERING_KEYS = ["fastNode", "slowNode", "hotRegion", "phaseChange", "bucket", "settled", "oracleInterval", "headroom", "baselines"];
 const FILTER_KEYS = ["type", "matching", "allow", "cpus", "tids"];
 const TRUTH_KEYS = ["cpus", "tids", "writesOnly"];
 const SWEEP_KEYS = ["param", "values", "primitives"];
@@ -216,6 +244,54 @@ function truthFilterOf(v: unknown, field: string, file: string, limit: CpuLimit 
     t.writesOnly = o.writesOnly;
   }
   return t;
+}
+
+/** A damo scheme list, checked as damo's -c would read it (errors name the experiment file and the field). */
+export function checkSchemesJson(v: unknown, intervals: { sampleUs: number; aggrUs: number }, file: string, field: string): void {
+  if (!Array.isArray(v)) throw new InputError("must be a list of DAMOS schemes in damo's JSON", { file, field });
+  try {
+    parseDamosJson(JSON.stringify(v), file, { ...intervals, memcgIdOf: memcgIdOfPath });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    const inner = e.location.field;
+    throw new InputError(e.detail, { file, field: inner === undefined ? field : `${field}${inner.startsWith("[") ? "" : "."}${inner}` });
+  }
+}
+
+export type TieringBaseline = "all-dram" | "oracle";
+const TIERING_BASELINES: readonly TieringBaseline[] = ["all-dram", "oracle"];
+
+/** The variant of a tiering baseline: all memory as fast as DRAM, or the oracle placement. */
+export function tieringBaseline(b: TieringBaseline): VariantSpec {
+  return b === "all-dram" ? { ...variant("all DRAM", []), monitor: false, allDram: true } : { ...variant("oracle", []), monitor: false, placement: "oracle" };
+}
+
+function tieringOf(v: unknown, path: string, dur: (v: unknown, field: string, unit: "s" | "us") => number): { spec: TieringSpec; baselines: TieringBaseline[] } {
+  const o = asObject(v, "tiering", path);
+  knownKeys(o, TIERING_KEYS, "tiering", path);
+  const hr = asObject(o.hotRegion, "tiering.hotRegion", path);
+  knownKeys(hr, ["pid", "vma"], "tiering.hotRegion", path);
+  if (typeof hr.vma !== "string") throw new InputError("must be the name of a VMA of the workload", { file: path, field: "tiering.hotRegion.vma" });
+  const frac = (k: string, d: number): number => {
+    const x = o[k] ?? d;
+    if (typeof x !== "number" || !(x >= 0 && x <= 1)) throw new InputError("must be a number in [0, 1]", { file: path, field: `tiering.${k}` });
+    return x;
+  };
+  const baselines = o.baselines ?? [...TIERING_BASELINES];
+  if (!Array.isArray(baselines) || baselines.some((b) => !TIERING_BASELINES.includes(b as TieringBaseline))) throw new InputError(`must be a list of ${TIERING_BASELINES.join(", ")}`, { file: path, field: "tiering.baselines" });
+  return {
+    spec: {
+      fastNode: intIn(o.fastNode ?? 0, 0, 1023, "tiering.fastNode", path),
+      slowNode: intIn(o.slowNode ?? 1, 0, 1023, "tiering.slowNode", path),
+      hotRegion: { pid: intIn(hr.pid, 0, 2 ** 31, "tiering.hotRegion.pid", path), vma: hr.vma },
+      phaseChangeNs: o.phaseChange === undefined ? 0 : dur(o.phaseChange, "tiering.phaseChange", "s"),
+      bucketNs: o.bucket === undefined ? 50_000_000 : dur(o.bucket, "tiering.bucket", "s"),
+      settled: frac("settled", 0.9),
+      oracleIntervalNs: o.oracleInterval === undefined ? 100_000_000 : dur(o.oracleInterval, "tiering.oracleInterval", "s"),
+      headroom: frac("headroom", 0.005),
+    },
+    baselines: baselines as TieringBaseline[],
+  };
 }
 
 /** Reads an experiment file's JSON (size-capped, syntax errors at file:line:column). */
@@ -291,6 +367,11 @@ export function experimentFromJson(raw: unknown, path: string, opts: ExperimentO
     x.theta = o.theta;
   }
   if (o.warmup !== undefined) x.warmupWindows = intIn(o.warmup, 0, 1e9, "warmup", path);
+  const checkSchemes = (v: unknown, field: string): unknown[] => {
+    checkSchemesJson(v, { sampleUs: x.sampleUs, aggrUs: x.aggrUs }, path, field);
+    return v as unknown[];
+  };
+  if (o.schemes !== undefined) x.schemes = checkSchemes(o.schemes, "schemes");
   const variants: VariantSpec[] = [];
   if (o.variants !== undefined) {
     if (!Array.isArray(o.variants)) throw new InputError("must be a list", { file: path, field: "variants" });
@@ -324,6 +405,7 @@ export function experimentFromJson(raw: unknown, path: string, opts: ExperimentO
         if (typeof v[k] !== "boolean") throw new InputError("must be true or false", { file: path, field: `${f}.${k}` });
         extra[k] = v[k];
       }
+      if (v.schemes !== undefined) extra.schemes = checkSchemes(v.schemes, `${f}.schemes`);
       variants.push(variant(name, primitivesOf(v.primitives, `${f}.primitives`, path), extra));
     });
   }
@@ -338,6 +420,12 @@ export function experimentFromJson(raw: unknown, path: string, opts: ExperimentO
       const value = paramOf(param, val, `sweep.values[${k}]`, path);
       variants.push(variant(`${prims.join("+")} ${param}=${value}`, prims, { params: { [param]: value }, sourceField: `sweep.values[${k}]` }));
     });
+  }
+  if (o.tiering !== undefined) {
+    const t = tieringOf(o.tiering, path, dur);
+    x.tiering = t.spec;
+    // the tiering baselines come first, after compare's unmonitored run
+    variants.unshift(...t.baselines.map((b) => tieringBaseline(b)));
   }
   if (variants.length === 0) throw new InputError("an experiment needs variants or a sweep", { file: path, field: "variants" });
   // names are the rows of the table and the heatmap files: two alike would overwrite each other

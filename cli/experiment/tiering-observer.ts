@@ -2,8 +2,7 @@
 // figures). Every bucket of simulated time it reads the machine's per-node counters of program
 // accesses served by memory and how much of the scenario's hot region sits on the fast node, and
 // at the end it sums those up:
-//   fast-tier fraction   accesses served by the fast node / all accesses served by memory (LLC
-//                        misses and write-backs of the workload; migration copies not counted)
+//   fast-tier fraction   as cli/metrics.ts defines it, overall, after the phase change, per bucket
 //   hot set in DRAM      present pages of the hot region on the fast node / its present pages
 //   time to hot set      from the phase change until the hot region is at least `settled` on the
 //                        fast node (null if it never gets there within the run)
@@ -13,6 +12,7 @@ import type { Machine } from "../../hw/machine.ts";
 import { PteFlag } from "../../hw/pagetable.ts";
 import { Actor } from "../../sim/actor.ts";
 import { Priority } from "../../sim/scheduler.ts";
+import { fastTierFraction } from "../metrics.ts";
 
 export interface TieringObserverOptions {
   fastNode: number;
@@ -75,7 +75,7 @@ export class TieringObserver extends Actor {
     const cur = Array.from(this.o.served());
     if (this.atChange === null && now >= this.o.phaseChangeNs) this.atChange = this.last.slice();
     this.series.t.push(now);
-    this.series.fastFraction.push(fraction(cur, this.last, this.o.fastNode));
+    this.series.fastFraction.push(fastTierFraction(cur, this.last, this.o.fastNode));
     const hot = this.hotOnFast();
     this.series.hotOnFast.push(hot);
     if (this.settledAt === null && now >= this.o.phaseChangeNs && hot !== null && hot >= this.o.settled) this.settledAt = now;
@@ -102,17 +102,10 @@ export class TieringObserver extends Actor {
     if (this.series.t.length === 0 || this.series.t[this.series.t.length - 1]! < now) this.sample(now);
     const end = this.last;
     return {
-      fastTierFraction: fraction(end, this.first, this.o.fastNode),
-      fastTierFractionAfterChange: this.atChange ? fraction(end, this.atChange, this.o.fastNode) : null,
+      fastTierFraction: fastTierFraction(end, this.first, this.o.fastNode),
+      fastTierFractionAfterChange: this.atChange ? fastTierFraction(end, this.atChange, this.o.fastNode) : null,
       hotSetInDramNs: this.settledAt === null ? null : this.settledAt - this.o.phaseChangeNs,
       series: this.series,
     };
   }
-}
-
-/** Accesses served by `fast` over all served, between two cumulative snapshots. */
-function fraction(cur: ArrayLike<number>, prev: ArrayLike<number>, fast: number): number | null {
-  let all = 0;
-  for (let n = 0; n < cur.length; n++) all += cur[n]! - (prev[n] ?? 0);
-  return all > 0 ? (cur[fast]! - (prev[fast] ?? 0)) / all : null;
 }

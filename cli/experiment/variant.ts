@@ -20,7 +20,14 @@ import { resolveWorkload } from "../../workloads/registry.ts";
 import { overheadPercent } from "../metrics.ts";
 import { machineConfig, parsePrimitiveParams } from "../run-setup.ts";
 import { buildSimulation } from "../simulation.ts";
-import { paramList, type ExperimentSpec, type VariantSpec } from "./spec.ts";
+import { paramList, type ExperimentSpec, type TieringSpec, type VariantSpec } from "./spec.ts";
+import { OracleTiering } from "./oracle-tiering.ts";
+import { TieringObserver, type TieringOutcome } from "./tiering-observer.ts";
+import type { MachineConfig } from "../../hw/config.ts";
+import { InputError } from "../../sim/errors.ts";
+import { parseDamosJson } from "../../damon/schemes/damo-json.ts";
+import type { SchemeSpec } from "../../damon/schemes/types.ts";
+import { memcgIdOfPath } from "../damos-options.ts";
 
 export interface HeatmapRows {
   rows: number;
@@ -54,6 +61,18 @@ export interface VariantResult {
   /** Host wall-clock seconds: written to timing.json only, never to results.json or .csv. */
   wallSeconds: number;
   remote: { precision: number | null; recall: number | null } | null;
+  /** Tiering experiments only: what the placement achieved. */
+  tiering?: TieringResult;
+}
+
+export interface TieringResult extends TieringOutcome {
+  /** Who placed memory: nobody (first touch), DAMOS schemes, the oracle, or all-DRAM (the reference run). */
+  placement: "none" | "damos" | "oracle" | "all-dram";
+  /** Bytes migrated to the fast node and to the slow node. */
+  promotedBytes: number;
+  demotedBytes: number;
+  /** CPU time of the migrations: DAMOS actions (kdamond's) or the oracle's, ns. */
+  migrationCpuNs: number;
 }
 
 const COLS = 100;
@@ -99,6 +118,34 @@ export interface VariantSetup {
   heat: HeatmapRows | null;
   /** Simulated time at which the workload finished (null until it does). */
   finish: { ns: number | null };
+  /** The tiering outcome observer (tiering experiments) and the oracle placement (its baseline). */
+  observer: TieringObserver | null;
+  oracle: OracleTiering | null;
+}
+
+/** A variant's machine: the experiment's, or for the all-DRAM reference every node as fast as the fast node. */
+function variantMachine(x: ExperimentSpec, v: VariantSpec): MachineConfig {
+  const c = machineConfig(x.machine);
+  if (v.allDram !== true) return c;
+  const fast = x.tiering?.fastNode ?? 0;
+  const f = c.nodes[fast];
+  if (!f) throw new InputError(`the tiering fast node ${fast} is not a node of machine '${c.name}'`, { field: "tiering.fastNode" });
+  for (const n of c.nodes) {
+    n.kind = f.kind;
+    n.latencyNs = f.latencyNs;
+    n.bandwidthGBps = f.bandwidthGBps;
+  }
+  // from every CPU's node, every node costs what the fast node does
+  c.latencyNs = c.latencyNs.map((row) => row.map(() => row[fast]!));
+  c.name = `${c.name} (all memory as fast as node ${fast})`;
+  return c;
+}
+
+/** The DAMOS schemes a monitoring variant runs: its own, else the experiment's (damo JSON, read with the experiment's intervals). */
+function variantSchemes(x: ExperimentSpec, v: VariantSpec): SchemeSpec[] {
+  const list = v.schemes ?? x.schemes;
+  if (list === undefined || list.length === 0) return [];
+  return parseDamosJson(JSON.stringify(list), `${x.sourceFile ?? "experiment"} schemes`, { sampleUs: x.sampleUs, aggrUs: x.aggrUs, memcgIdOf: memcgIdOfPath })[0]?.schemes ?? [];
 }
 
 /**
@@ -108,7 +155,7 @@ export interface VariantSetup {
 export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
   const finish: VariantSetup["finish"] = { ns: null };
   const sim = buildSimulation({
-    config: machineConfig(x.machine),
+    config: variantMachine(x, v),
     workload: resolveWorkload(x.workload),
     seed: x.seed,
     flushTlbOnMkold: v.flushTlbOnMkold === true,
@@ -127,6 +174,7 @@ export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
       filters: v.filters.map((f) => ({ type: f.type, matching: f.matching, allow: f.allow, ...(f.cpus ? { cpus: new Set(f.cpus) } : {}), ...(f.tids ? { tids: new Set(f.tids) } : {}) })),
       filterSemantics: v.filterSemantics,
       numaBalancing: v.numaBalancing === true,
+      schemes: variantSchemes(x, v),
     },
   });
   const { sched, machine: m, monitor: mon } = sim;
@@ -145,13 +193,20 @@ export function setupVariant(x: ExperimentSpec, v: VariantSpec): VariantSetup {
     mon.ctx.onAggregation((_c, snaps) => addHeatRow(m, h, axis, snaps, samples, channel ?? null, x.ops, pids));
     tracker = new AccuracyTracker(m, mon.ctx, { theta: x.theta, keepHotRanges: x.scenario === "cache-aware-sched", ...(channel ? { channel } : {}) });
   }
-  return { sched, machine: m, monitor: mon, tracker, heat, finish };
+  const t = x.tiering;
+  const oracle = t && v.placement === "oracle" ? new OracleTiering(m, { fastNode: t.fastNode, slowNode: t.slowNode, intervalNs: t.oracleIntervalNs, headroom: t.headroom }) : null;
+  const observer = t
+    ? new TieringObserver(m, { fastNode: t.fastNode, bucketNs: t.bucketNs, hotRegion: t.hotRegion, phaseChangeNs: t.phaseChangeNs, settled: t.settled, served: () => m.memServed.map((n, k) => n + m.memWritebacks[k]!) })
+    : null;
+  return { sched, machine: m, monitor: mon, tracker, heat, finish, observer, oracle };
 }
 
 export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (fraction: number) => void): VariantResult {
   const t0 = performance.now();
-  const { sched, machine: m, monitor: mon, tracker, heat, finish } = setupVariant(x, v);
+  const { sched, machine: m, monitor: mon, tracker, heat, finish, observer, oracle } = setupVariant(x, v);
   mon?.kdamond.start();
+  observer?.start();
+  oracle?.start();
   const step = 50_000_000;
   while (sched.now < x.durationNs && finish.ns === null) {
     sched.run(Math.min(x.durationNs, sched.now + step));
@@ -184,7 +239,13 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
     heatmap: heat,
     wallSeconds: (performance.now() - t0) / 1000,
     remote: null,
+    ...(observer && x.tiering ? { tiering: tieringResult(m, x.tiering, observer.outcome(sched.now), (mon?.ctx.damos?.actionCostNs ?? 0) + (oracle?.costNs ?? 0), v.allDram === true ? "all-dram" : oracle ? "oracle" : mon?.ctx.damos ? "damos" : "none") } : {}),
   };
+}
+
+/** The tiering figures of a run: the observer's outcome, bytes migrated each way and the migrations' CPU time. */
+function tieringResult(m: Machine, t: TieringSpec, o: TieringOutcome, migrationCpuNs: number, placement: TieringResult["placement"]): TieringResult {
+  return { placement, ...o, promotedBytes: m.migratedBytesTo[t.fastNode] ?? 0, demotedBytes: m.migratedBytesTo[t.slowNode] ?? 0, migrationCpuNs };
 }
 
 /** One heatmap row: the truth of the window and DAMON's snapshot, as rates per address column. */

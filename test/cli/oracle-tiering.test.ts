@@ -32,7 +32,7 @@ describe("oracle tiering baseline", () => {
     });
     m.load(listWorkload(layout, new Map([[11, steps]])));
     sched.run(50_000_000);
-    const o = new OracleTiering(m, { fastNode: 0, slowNode: 1, intervalNs: 10_000_000, headroom: 0.25 });
+    const o = new OracleTiering(m, { fastNode: 0, slowNode: 1, intervalNs: 10_000_000, headroom: 0.25, minSubWindows: 1 });
     o.place();
     // budget floor(4 * 0.75) = 3 pages: the three hottest are pages 1 (6), 3 (5), 5 (4)
     const onFast: number[] = [];
@@ -66,7 +66,7 @@ describe("oracle tiering baseline", () => {
       const pte = m.lookupPte(m.spaceOf(1)!.asid, r.addr);
       m.truth!.record(pte, m.ptes.frame[pte]!, false, sched.now);
     }
-    const o = new OracleTiering(m, { fastNode: 0, slowNode: 1, intervalNs: 10_000_000, headroom: 0.25 });
+    const o = new OracleTiering(m, { fastNode: 0, slowNode: 1, intervalNs: 10_000_000, headroom: 0.25, minSubWindows: 1 });
     o.place();
     const nodeOf = (page: number): number => m.nodeOfPte(m.lookupPte(m.spaceOf(1)!.asid, base + page * PAGE));
     // budget 3: pages 6, 7 and 0 belong on the fast node, and one of its 4 frames stays free
@@ -76,5 +76,24 @@ describe("oracle tiering baseline", () => {
     expect(o.demotedPages).toBe(3);
     expect([1, 2, 3].map(nodeOf)).toEqual([1, 1, 1]);
     expect(m.memory.nodes[0]!.used).toBe(3);
+  });
+
+  it("counts as hot only the pages used in at least two sample intervals (a sweep's single touch is not)", () => {
+    const { m, sched } = machineWith(4);
+    const { layout, areas } = oneProcess({ pid: 1, name: "p", policy: { mode: "preferred", nodes: [1, 0] }, mmap: [{ name: "heap", size: 2 * PAGE }], threads: [{ tid: 11, cpus: [0] }] });
+    const base = areas.get("heap")!.start;
+    m.load(listWorkload(layout, new Map([[11, [{ addr: base, kind: AccessKind.READ }, { addr: base + PAGE, kind: AccessKind.READ }]]])));
+    sched.run(50_000_000);
+    m.truth!.closeWindow(sched.now);
+    const pte = (page: number): number => m.lookupPte(m.spaceOf(1)!.asid, base + page * PAGE);
+    const t0 = sched.now;
+    // page 0: once in each of two sub-windows (1 ms each); page 1: three times in one
+    m.truth!.record(pte(0), m.ptes.frame[pte(0)]!, false, t0 + 100);
+    m.truth!.record(pte(0), m.ptes.frame[pte(0)]!, false, t0 + 1_500_000);
+    for (let k = 0; k < 3; k++) m.truth!.record(pte(1), m.ptes.frame[pte(1)]!, false, t0 + 200 + k);
+    const o = new OracleTiering(m, { fastNode: 0, slowNode: 1, intervalNs: 10_000_000, headroom: 0 });
+    o.place();
+    expect([m.nodeOfPte(pte(0)), m.nodeOfPte(pte(1))]).toEqual([0, 1]);
+    expect(o.promotedPages).toBe(1);
   });
 });
