@@ -22,7 +22,6 @@ import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, t
 import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record.ts";
 import { version } from "../version.ts";
 import { overheadPercent } from "../metrics.ts";
-import type { Damos } from "../../damon/schemes/damos.ts";
 
 const spec: CommandSpec = {
   name: "run",
@@ -147,20 +146,10 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     cpuTimeNs: Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, cpuTotal(k)])),
     reports: reportSummary(setup),
     attributes: setup.attributes ? setup.attributes.summary(2) : null,
-    ...(monitor.ctx.damos ? { schemes: schemesSummary(monitor.ctx.damos) } : {}),
+    ...(monitor.ctx.damos ? { schemes: monitor.ctx.damos.summary() } : {}),
   };
 }
 
-/** Each DAMOS scheme's action, stats (sysfs names), effective quota, action CPU time and last tried regions. */
-export function schemesSummary(d: Damos): Array<Record<string, unknown>> {
-  return d.schemes.map((s) => ({
-    action: s.spec.action,
-    stats: { nr_tried: s.stat.nrTried, sz_tried: s.stat.szTried, nr_applied: s.stat.nrApplied, sz_applied: s.stat.szApplied, sz_ops_filter_passed: s.stat.szOpsFilterPassed, qt_exceeds: s.stat.qtExceeds, nr_snapshots: s.stat.nrSnapshots },
-    effectiveQuotaBytes: s.quota.esz,
-    actionCpuNs: s.actionCostNs,
-    triedRegions: { count: s.triedRegions.length, totalBytes: s.triedBytes },
-  }));
-}
 
 /** Reports made, accepted, dropped (by reason and primitive) and drained. */
 export function reportSummary(setup: RunSetup): Record<string, unknown> | null {

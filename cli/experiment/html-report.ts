@@ -27,7 +27,7 @@ export function scatterSvg(rows: Row[]): string {
   const sy = (v: number): number => frame.y + frame.h - v * frame.h;
   const body = [
     `<text x="${frame.x + frame.w / 2}" y="24" font-size="14" text-anchor="middle">accuracy vs overhead</text>`,
-    axes(frame, { lo: 0, hi: maxX, label: "monitoring CPU time (% of all CPU time)", fmt: (v) => v.toFixed(1) }, { lo: 0, hi: 1, label: "hot-set F1", fmt: (v) => v.toFixed(1) }),
+    axes(frame, { lo: 0, hi: maxX, label: "overhead (% of the workload's CPU time)", fmt: (v) => v.toFixed(1) }, { lo: 0, hi: 1, label: "hot-set F1", fmt: (v) => v.toFixed(1) }),
     ...pts.map((r, i) => {
       const c = PALETTE[i % PALETTE.length]!;
       const x = sx(r.overheadPercent), y = sy(r.f1!);
@@ -35,6 +35,29 @@ export function scatterSvg(rows: Row[]): string {
     }),
   ];
   return svgDocument(720, 440, body.join("\n"));
+}
+
+/** Tiering experiments: the fast-tier fraction of memory accesses per time bucket, one line per variant (the all-DRAM reference has none). */
+export function fastTierSvg(results: VariantResult[], phaseChangeNs: number | null): string {
+  const runs = results.filter((r) => r.tiering && r.tiering.placement !== "all-dram");
+  const frame = { x: 90, y: 40, w: 560, h: 320 };
+  const tMax = Math.max(1, ...runs.flatMap((r) => r.tiering!.series.t));
+  const sx = (t: number): number => frame.x + (t / tMax) * frame.w;
+  const sy = (v: number): number => frame.y + frame.h - v * frame.h;
+  const line = (r: VariantResult, color: string): string => {
+    const s = r.tiering!.series;
+    const pts = s.t.map((t, k): [number, number | null] => [t, s.fastFraction[k] ?? null]).filter((p): p is [number, number] => p[1] !== null);
+    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([t, v]) => `${sx(t).toFixed(1)},${sy(v).toFixed(1)}`).join(" ")}"/>`;
+  };
+  const change = phaseChangeNs !== null && phaseChangeNs > 0 && phaseChangeNs < tMax ? `<line x1="${sx(phaseChangeNs).toFixed(1)}" y1="${frame.y}" x2="${sx(phaseChangeNs).toFixed(1)}" y2="${frame.y + frame.h}" stroke="#888" stroke-dasharray="4,4"/><text x="${(sx(phaseChangeNs) + 4).toFixed(1)}" y="${frame.y + 14}" font-size="11" fill="#666">hot set moves</text>` : "";
+  const body = [
+    `<text x="${frame.x + frame.w / 2}" y="24" font-size="14" text-anchor="middle">memory accesses served by the fast tier</text>`,
+    axes(frame, { lo: 0, hi: tMax / 1e9, label: "time (s)", fmt: seconds }, { lo: 0, hi: 1, label: "fast-tier fraction", fmt: (v) => v.toFixed(1) }),
+    change,
+    ...runs.map((r, i) => line(r, PALETTE[i % PALETTE.length]!)),
+    ...runs.map((r, i) => `<text x="${frame.x + frame.w + 12}" y="${frame.y + 12 + 16 * i}" font-size="12" fill="${PALETTE[i % PALETTE.length]}">${escapeXml(r.name)}</text>`),
+  ];
+  return svgDocument(820, 420, body.join("\n"));
 }
 
 /** Working set size per aggregation window: the truth and each variant's DAMON estimate. */
@@ -120,6 +143,8 @@ export async function writeReport(dir: string, x: ExperimentSpec, results: Varia
   const scatter = scatterSvg(rows);
   const wss = wssSvg(results);
   const heat = results.filter((r) => r.heatmap && r.heatmap.rows > 0).map((r) => ({ name: r.name, svg: heatmapPairSvg(r) }));
+  const fast = results.some((r) => r.tiering) ? fastTierSvg(results, x.tiering?.phaseChangeNs ?? null) : null;
+  if (fast !== null) writeFileAtomic(join(dir, "fast-tier.png"), svgToPng(fast));
   writeFileAtomic(join(dir, "scatter.png"), svgToPng(scatter));
   writeFileAtomic(join(dir, "wss.png"), svgToPng(wss));
   const files = heatmapFileNames(heat.map((h) => h.name));
@@ -140,7 +165,8 @@ pre { background: #f7f7f7; padding: 1em; overflow-x: auto; }
 <p>Workload <b>${escapeXml(x.workload)}</b> on <b>${escapeXml(x.machine)}</b>, DAMON ${x.ops}, sample ${x.sampleUs / 1000} ms, aggregation ${x.aggrUs / 1000} ms, ${x.durationNs / 1e9} s simulated per variant, seed ${x.seed}; the first ${x.warmupWindows} aggregations are not scored. Every variant ran the identical access stream.${x.question ? ` Question: ${escapeXml(x.question)}.` : ""}</p>
 <h2>Results</h2>
 ${tableHtml(rows)}
-<p>Precision and recall are over bytes of hot memory (true access rate &ge; ${x.theta} of the sample intervals); rate error is the byte-weighted mean absolute error of the regions' access rates; Spearman ranks regions by hotness; overhead is the CPU time spent in faults, NMIs, PTE scans and kdamond as a share of all CPU time; slowdown is against the unmonitored baseline. See the README ("How accuracy is measured").</p>
+<p>Precision and recall are over bytes of hot memory (true access rate &ge; ${x.theta} of the sample intervals); rate error is the byte-weighted mean absolute error of the regions' access rates; Spearman ranks regions by hotness; overhead is the monitoring CPU time (PROT_NONE traps, sample handling, PTE scans, kdamond and migration) as a share of the workload's own CPU time; slowdown is against the unmonitored baseline.${fast !== null ? " Fast % is the share of the workload's memory accesses (LLC fills and write-backs) the fast node served; vs DRAM % is the slowdown against the all-DRAM reference run." : ""} See the README ("How accuracy is measured").</p>
+${fast !== null ? `<h2>Fast-tier hit fraction over time</h2>\n${strip(fast)}` : ""}
 ${sm ? `<h2>Scenario</h2><pre>${escapeXml(JSON.stringify(sm, null, 2))}</pre>` : ""}
 <h2>Accuracy vs overhead</h2>
 ${strip(scatter)}

@@ -27,6 +27,7 @@ import type { MachineConfig } from "../../hw/config.ts";
 import { InputError } from "../../sim/errors.ts";
 import { parseDamosJson } from "../../damon/schemes/damo-json.ts";
 import type { SchemeSpec } from "../../damon/schemes/types.ts";
+import type { SchemeSummary } from "../../damon/schemes/damos.ts";
 import { memcgIdOfPath } from "../damos-options.ts";
 
 export interface HeatmapRows {
@@ -63,6 +64,8 @@ export interface VariantResult {
   remote: { precision: number | null; recall: number | null } | null;
   /** Tiering experiments only: what the placement achieved. */
   tiering?: TieringResult;
+  /** Variants with DAMOS schemes only: each scheme's stats. */
+  schemes?: SchemeSummary[];
 }
 
 export interface TieringResult extends TieringOutcome {
@@ -239,6 +242,7 @@ export function runVariant(x: ExperimentSpec, v: VariantSpec, onProgress?: (frac
     heatmap: heat,
     wallSeconds: (performance.now() - t0) / 1000,
     remote: null,
+    ...(mon?.ctx.damos ? { schemes: mon.ctx.damos.summary() } : {}),
     ...(observer && x.tiering ? { tiering: tieringResult(m, x.tiering, observer.outcome(sched.now), (mon?.ctx.damos?.actionCostNs ?? 0) + (oracle?.costNs ?? 0), v.allDram === true ? "all-dram" : oracle ? "oracle" : mon?.ctx.damos ? "damos" : "none") } : {}),
   };
 }

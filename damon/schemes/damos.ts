@@ -14,6 +14,15 @@ import { DAMOS_MAX_SCORE } from "./score.ts";
 import type { MemoryState, SchemeActions, SchemeSpec } from "./types.ts";
 import { wmarkWaitUs } from "./watermarks.ts";
 
+/** What summary() gives per scheme. */
+export interface SchemeSummary {
+  action: string;
+  stats: { nr_tried: number; sz_tried: number; nr_applied: number; sz_applied: number; sz_ops_filter_passed: number; qt_exceeds: number; nr_snapshots: number };
+  effectiveQuotaBytes: number;
+  actionCpuNs: number;
+  triedRegions: { count: number; totalBytes: number };
+}
+
 export class Damos {
   readonly schemes: readonly Scheme[];
   readonly opsName: string;
@@ -69,6 +78,17 @@ export class Damos {
   /** kdamond_apply_schemes. */
   apply(): void {
     applySchemes(this.env);
+  }
+
+  /** Each scheme's action, stats (sysfs names), effective quota, action CPU time and last round's tried regions, as plain data. */
+  summary(): SchemeSummary[] {
+    return this.schemes.map((s) => ({
+      action: s.spec.action,
+      stats: { nr_tried: s.stat.nrTried, sz_tried: s.stat.szTried, nr_applied: s.stat.nrApplied, sz_applied: s.stat.szApplied, sz_ops_filter_passed: s.stat.szOpsFilterPassed, qt_exceeds: s.stat.qtExceeds, nr_snapshots: s.stat.nrSnapshots },
+      effectiveQuotaBytes: s.quota.esz,
+      actionCpuNs: s.actionCostNs,
+      triedRegions: { count: s.triedRegions.length, totalBytes: s.triedBytes },
+    }));
   }
 
   /** Registers `${prefix}.scheme<i>.<stat>` gauges per scheme and `${prefix}.damos.action_cost_ns`. */
