@@ -2,7 +2,9 @@
 // expected.json): per-aggregation snapshot digests, window ends and region counts; histograms of
 // nr_accesses and age; per-probe hits and attribute sizes; accuracy against the ground truth
 // (damon/accuracy.ts); overhead (CPU time by category, kdamond time, reports made and dropped);
-// and cachegrind's nine counters when the case replays its trace through the cachegrind model.
+// and cachegrind's nine counters when the case replays its trace through the cachegrind model; with
+// DAMOS schemes, each scheme's stats and where the memory ended up (resident and migrated bytes
+// per node, pages paged out, major faults).
 //
 // Determinism: everything here is a pure function of the case (its files, options and seed).
 // The simulation takes its randomness from the seeded streams only; nothing reads the wall clock,
@@ -27,6 +29,7 @@ import type { CaseSpec } from "./case.ts";
 import { ageBin, snapshotDigest } from "./digest.ts";
 import { buildCaseRun } from "./setup.ts";
 import { overheadPercent } from "../metrics.ts";
+import type { SchemeSummary } from "../../damon/schemes/damos.ts";
 
 export const RESULTS_FORMAT = "damon-sim-check/1";
 
@@ -74,6 +77,9 @@ export interface CaseResults {
     reports: ReportCounters | null;
   };
   cachegrind: CachegrindCounters | null;
+  /** Cases with DAMOS schemes only: each scheme's stats, and where the memory ended up. */
+  schemes?: SchemeSummary[];
+  memory?: { residentBytes: number[]; migratedInBytes: number[]; pagesOut: number; majorFaults: number };
 }
 
 /** Simulates case `c` and returns its results. `onProgress` gets the simulated fraction done. */
@@ -150,6 +156,12 @@ export function runCase(c: CaseSpec, onProgress?: (fraction: number) => void): C
       reports: reportCounters(setup.monitor),
     },
     cachegrind: c.cachegrind ? replayCachegrind(c) : null,
+    ...(ctx.damos
+      ? {
+          schemes: ctx.damos.summary(),
+          memory: { residentBytes: machine.memory.nodes.map((n) => n.used * 4096), migratedInBytes: Array.from(machine.migratedBytesTo), pagesOut: machine.pagesOut, majorFaults: machine.majorFaults },
+        }
+      : {}),
   };
 }
 
