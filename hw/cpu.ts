@@ -2,7 +2,8 @@
 // per-access path: TLB (L1 DTLB/ITLB + huge-page DTLB, shared L2 TLB) -> page walk (sets the PTE
 // Accessed bit, and Dirty on writes) -> demand-paging fault on first touch / PROT_NONE trap ->
 // caches (private L1D/L1I and L2, the node's shared LLC; write-back, write-allocate) -> the memory
-// of the page's node (local/remote latency plus a bandwidth queue). Each access's latency is added
+// of the page's node (local/remote latency plus a bandwidth queue; its memory-side observer, if
+// any, is told of each fill and write-back). Each access's latency is added
 // to the CPU clock; costs of faults, traps and samplers are charged by category.
 //
 // The x86 subtlety DAMON depends on is kept: the Accessed bit is set only by a page walk, so after
@@ -457,7 +458,10 @@ export class Cpu extends Actor {
     const memNode = m.memory.nodeOf(Math.floor(line * INV_LINE));
     this.cNode = memNode;
     this.cSource = memNode === this.node ? DataSource.LOCAL_DRAM : m.farNode[memNode] === 1 ? DataSource.FAR_MEMORY : DataSource.REMOTE_DRAM;
-    return this.memLat[memNode]! + m.memory.nodes[memNode]!.transfer(this.clock, 64, false);
+    const mem = m.memory.nodes[memNode]!;
+    const queued = mem.transfer(this.clock, 64, false);
+    if (mem.observer !== null) mem.observer.onLine(line, false, this.clock);
+    return this.memLat[memNode]! + queued;
   }
 
   /** Writes a dirty victim into `level` (allocating it there), cascading further dirty victims. */
@@ -471,6 +475,8 @@ export class Cpu extends Actor {
 
   private writeBackToMemory(line: number): void {
     const m = this.m;
-    m.memory.nodes[m.memory.nodeOf(Math.floor(line * INV_LINE))]!.transfer(this.clock, 64, true);
+    const mem = m.memory.nodes[m.memory.nodeOf(Math.floor(line * INV_LINE))]!;
+    mem.transfer(this.clock, 64, true);
+    if (mem.observer !== null) mem.observer.onLine(line, true, this.clock);
   }
 }
