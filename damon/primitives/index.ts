@@ -11,9 +11,10 @@ import { ibs } from "./ibs.ts";
 import { numaHint } from "./numa-hint.ts";
 import { perfMem } from "./perf-mem.ts";
 import { pte } from "./pte.ts";
+import { spe } from "./spe.ts";
 import type { ParamSpec, ParamValue, PrimitiveDef } from "./types.ts";
 
-export const PRIMITIVE_DEFS = [pte, fault, numaHint, perfMem, ibs] as const satisfies readonly PrimitiveDef[];
+export const PRIMITIVE_DEFS = [pte, fault, numaHint, perfMem, ibs, spe] as const satisfies readonly PrimitiveDef[];
 
 type Def = (typeof PRIMITIVE_DEFS)[number];
 /** The one primitive-name type. */
