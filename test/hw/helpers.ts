@@ -1,7 +1,7 @@
 // Builds small machines and explicit-row workloads for hardware tests.
 
 import { AccessBatch, type AccessKind } from "../../hw/batch.ts";
-import type { MachineConfig } from "../../hw/config.ts";
+import { validateMachineConfig, type MachineConfig } from "../../hw/config.ts";
 import { buildProcess, type LayoutRequest, type VmaSpec, type WorkloadLayout } from "../../hw/layout.ts";
 import { Machine, type MachineOptions } from "../../hw/machine.ts";
 import { preset } from "../../hw/presets.ts";
@@ -61,4 +61,14 @@ export function makeMachine(config: MachineConfig | string = "tiny", options: Ma
   const sched = new Scheduler();
   const m = new Machine(cfg, sched, new RngRoot(seed), options);
   return { m, sched };
+}
+
+/** The tiny machine plus a CPU-less CXL node of 256 MiB (node 1, 170 ns): small caches, so memory-side counters see traffic. */
+export function tinyCxl(): MachineConfig {
+  const c = preset("tiny")!;
+  c.name = "tiny-cxl";
+  c.nodes.push({ id: 1, capacity: 256 * 1024 * 1024, kind: "cxl", latencyNs: 170, bandwidthGBps: 20 });
+  c.distance = [[10, 20], [20, 10]];
+  c.latencyNs = [[90, 170], [170, 170]];
+  return validateMachineConfig(c);
 }
