@@ -2,7 +2,8 @@
 // processes for vaddr, physical memory for paddr), the access check primitives it uses (any
 // combination of the registry's, damon/primitives/), the damon_report_access() buffer and sample
 // filters for the report-based ones, data-attribute probes, and its kdamond (created, not
-// started). Each primitive installs itself with its own sink into the buffer; kdamond starts and
+// started). Each primitive installs itself with its own sink into the buffer (a report its hardware
+// lost on the way counts as made and dropped); kdamond starts and
 // stops every installed primitive; registerStats adds every primitive's counters and the shared
 // kernel services' (NUMA balancing, the trap dispatcher).
 
@@ -131,7 +132,7 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
   opsDef.addTargets(ctx, machine, o.pids);
   if (o.schemes !== undefined && o.schemes.length > 0) ctx.setSchemes(o.schemes, machineActions(machine, o.ops), machineMemoryState(machine));
   // damon_report_access(): each primitive's sink copies its event into a report and submits it
-  const rep: ReportInput = { time: 0, cpu: 0, tid: 0, pid: 0, vaddr: 0, paddr: 0, size: 0, isWrite: false, primitive: "fault", context: "process" };
+  const rep: ReportInput = { time: 0, cpu: 0, tid: 0, pid: 0, vaddr: 0, paddr: 0, size: 0, isWrite: false, primitive: "fault", context: "process", count: 1, submitCpu: 0 };
   const submitNs = ctx.costs.reportNs;
   const sinkFor = (name: PrimitiveName): PrimitiveSink => {
     const id = primitiveId(name);
@@ -147,7 +148,14 @@ export function createMonitor(machine: Machine, o: MonitorOptions): Monitor {
       rep.isWrite = e.isWrite;
       rep.primitive = name;
       rep.context = e.context;
+      rep.count = e.count;
+      rep.submitCpu = e.submitCpu;
       counters.delivered[id]!++;
+      // lost in the primitive's own hardware buffer: made, and dropped as a full buffer's
+      if (e.lost) {
+        buffer.lose(rep);
+        return 0;
+      }
       buffer.submit(rep);
       return submitNs;
     };

@@ -2,6 +2,13 @@
 // regions" around the two largest gaps, usually heap..mmap and mmap..stack), re-read every ops
 // update; a sampled address reaches its PTE through the target's page table (a walk that costs
 // kdamond CPU time). The Accessed-bit and page-fault sampling loops are in ops-common.ts.
+// A physical-only report (a CXL CHMU hotlist entry: no pid, no virtual address) is placed through
+// the reverse map when it is drained: the frame at its physical address is looked up (a folio
+// lookup) and its first mapping (one rmap step) gives the process and the virtual address; an
+// unmapped frame stays unplaced (no target's). A frame shared by several processes is credited to
+// the first mapping's process only, and a report larger than a page is taken to continue
+// virtually from that page (true for a huge page, not for 4 KiB pages mapped apart): use paddr, or
+// the CHMU's 4 KiB units, for exact placement.
 
 import type { Vma } from "../hw/process.ts";
 import type { DamonContext } from "./context.ts";
@@ -68,6 +75,21 @@ export class VaddrOps extends SamplingOps {
 
   reportAddress(reports: ReportStore, i: number): number {
     return VADDR_REPORTS.reportAddress(reports, i);
+  }
+
+  /** A physical-only report's process and virtual address, from the first mapping of its frame (see the header). */
+  resolveReport(reports: ReportStore, i: number, ctx: DamonContext): void {
+    ctx.costNs += ctx.costs.folioLookupNs;
+    const paddr = reports.paddr[i]!;
+    const frame = Math.floor(paddr / 4096);
+    const pte = this.m.firstMapping(frame);
+    if (pte < 0) return;
+    ctx.costNs += ctx.costs.rmapPerMappingNs;
+    const ptes = this.m.ptes;
+    const vma = this.m.vmas[ptes.vma[pte]!]!;
+    reports.pid[i] = this.m.spaces[vma.asid]!.pid;
+    // a huge page's PTE maps its head frame at its first vpn
+    reports.vaddr[i] = (ptes.vpn[pte]! + frame - ptes.frame[pte]!) * 4096 + (paddr % 4096);
   }
 
   private vmasOf(t: Target): Vma[] | null {

@@ -3,7 +3,8 @@
 // Accessed bit, and Dirty on writes) -> demand-paging fault on first touch / major fault on a
 // paged-out page / PROT_NONE trap ->
 // caches (private L1D/L1I and L2, the node's shared LLC; write-back, write-allocate) -> the memory
-// of the page's node (local/remote latency plus a bandwidth queue). Each access's latency is added
+// of the page's node (local/remote latency plus a bandwidth queue; its memory-side observer, if
+// any, is told of each fill and write-back). Each access's latency is added
 // to the CPU clock; costs of faults, traps and samplers are charged by category.
 //
 // The x86 subtlety DAMON depends on is kept: the Accessed bit is set only by a page walk, so after
@@ -465,7 +466,10 @@ export class Cpu extends Actor {
     m.memServed[memNode]!++;
     this.cNode = memNode;
     this.cSource = memNode === this.node ? DataSource.LOCAL_DRAM : m.farNode[memNode] === 1 ? DataSource.FAR_MEMORY : DataSource.REMOTE_DRAM;
-    return this.memLat[memNode]! + m.memory.nodes[memNode]!.transfer(this.clock, 64, false);
+    const mem = m.memory.nodes[memNode]!;
+    const queued = mem.transfer(this.clock, 64, false);
+    if (mem.observer !== null) mem.observer.onLine(line, false, this.clock);
+    return this.memLat[memNode]! + queued;
   }
 
   /** Writes a dirty victim into `level` (allocating it there), cascading further dirty victims. */
@@ -481,6 +485,8 @@ export class Cpu extends Actor {
     const m = this.m;
     const node = m.memory.nodeOf(Math.floor(line * INV_LINE));
     m.memWritebacks[node]!++;
-    m.memory.nodes[node]!.transfer(this.clock, 64, true);
+    const mem = m.memory.nodes[node]!;
+    mem.transfer(this.clock, 64, true);
+    if (mem.observer !== null) mem.observer.onLine(line, true, this.clock);
   }
 }

@@ -4,6 +4,10 @@
 //     handling costs (an NMI, a PEBS assist), which the machine charges to that CPU.
 //   * TrapHandler: runs when a walk finds a PROT_NONE trap armed on a PTE (NUMA hinting faults,
 //     DAMON's page-fault sampling). It returns the fault's cost; the machine then restores the PTE.
+//   * MemoryObserver: sees every line a node's memory serves (a fill after an LLC miss) or absorbs
+//     (a dirty line written back), by physical line number and time, as a device counting its M2S
+//     requests does (the CXL hotness monitoring unit). One per node (NodeMemory.observer); while it
+//     is null the access path pays one field test per memory access.
 // The machine passes one reused AccessRecord (no allocation per access): copy what you keep.
 
 /** Which level of the hierarchy served an access. */
@@ -73,4 +77,9 @@ export interface TrapFault {
 export interface TrapHandler {
   /** Handles a PROT_NONE fault; returns its cost in ns. The machine restores the PTE afterwards. */
   onTrap(fault: TrapFault): number;
+}
+
+export interface MemoryObserver {
+  /** A 64-byte line of this node read (fill) or written back (write) at `time` (ns, the CPU's clock). */
+  onLine(line: number, write: boolean, time: number): void;
 }

@@ -9,11 +9,14 @@
 // measured over 10 us windows of simulated time and smoothed; a line transfer waits an extra
 // service * rho / (1 - rho) ns (an M/M/1-style loaded-latency curve, rho capped at 0.95). The
 // model only looks at simulated times, so it is deterministic and tolerates CPU clock skew.
+// A node may carry a memory-side observer (hooks.ts MemoryObserver, e.g. a CXL CHMU) that the CPUs
+// tell of every line the node serves or absorbs.
 
 import { SimError } from "../sim/errors.ts";
 import { PAGE_SIZE } from "../sim/units.ts";
 import { ChunkedInt32, ChunkedUint8 } from "./chunked.ts";
 import type { MachineConfig, NodeConfig } from "./config.ts";
+import type { MemoryObserver } from "./hooks.ts";
 
 export const FrameFlag = {
   ALLOCATED: 1,
@@ -44,6 +47,8 @@ export class NodeMemory {
   private rho = 0;
   readBytes = 0;
   writeBytes = 0;
+  /** Told of every line this node serves or absorbs (a memory-side monitor); null: none. */
+  observer: MemoryObserver | null = null;
 
   constructor(readonly cfg: NodeConfig, base: number, lineBytes: number) {
     this.base = base;

@@ -1,6 +1,7 @@
 // Built-in comparison scenarios, each a use the new primitives aim at, with its own workload
 // (workloads/configs/<name>.json), machine, variants and question:
-//   tiering            find the hot set on cxl-tier (every primitive)
+//   tiering            find the hot set on cxl-tier (every primitive; the CHMU sees only the CXL half)
+//   tiering-arm        the same on neoverse-v2, an Arm server, with the primitives it has (SPE for PMU sampling)
 //   numa-hit-miss      which memory node-0 CPUs use, incl. remote memory: CPU-filtered monitoring
 //   ksm-targets        never-written memory (KSM candidates): write-only monitoring, idle precision/recall
 //   live-migration     which VM dirties least (cheapest to migrate): per-process write rates
@@ -82,11 +83,22 @@ function nodeRanges(machine: string): Array<[number, number]> {
   });
 }
 
+/**
+ * The primitives an Arm server has: the kernel's own (Accessed bit, fault traps, NUMA hinting) and
+ * ARM SPE; IBS is AMD's and PEBS Intel's, and a CHMU needs a CXL node, which neoverse-v2 lacks.
+ */
+const ARM: readonly PrimitiveName[] = ["pte", "fault", "numa-hint", "spe"];
+
 export const SCENARIOS: Record<string, Scenario> = {
   tiering: {
     name: "tiering",
     description: "find the hot set of a key-value store on cxl-tier (DRAM + CXL), with every primitive",
     build: () => ({ ...defaultExperiment(), name: "tiering", scenario: "tiering", workload: "tiering", machine: "cxl-tier", durationNs: 1_200_000_000, variants: [BASELINE, ...allPrimitives()], question: "which primitive finds the hot set (precision/recall of hot bytes) at what cost" }),
+  },
+  "tiering-arm": {
+    name: "tiering-arm",
+    description: "the tiering key-value store on neoverse-v2 (two Arm sockets, pages interleaved over both), with the primitives an Arm server has: SPE samples ops",
+    build: () => ({ ...defaultExperiment(), name: "tiering-arm", scenario: "tiering-arm", workload: "tiering", machine: "neoverse-v2", durationNs: 1_200_000_000, variants: [BASELINE, ...ARM.map((p) => variant(p, [p], { params: { ...params } }))], question: "on Arm, which primitive finds the hot set at what cost: SPE against the kernel's own" }),
   },
   "numa-hit-miss": {
     name: "numa-hit-miss",

@@ -6,14 +6,16 @@
 // hardware/kernel model from hw/primitives/, a new file there when it needs one) and one entry in
 // PRIMITIVE_DEFS; test/damon/primitive-registry.test.ts checks that every derived list has it.
 
+import { chmu } from "./chmu.ts";
 import { fault } from "./fault.ts";
 import { ibs } from "./ibs.ts";
 import { numaHint } from "./numa-hint.ts";
 import { perfMem } from "./perf-mem.ts";
 import { pte } from "./pte.ts";
+import { spe } from "./spe.ts";
 import type { ParamSpec, ParamValue, PrimitiveDef } from "./types.ts";
 
-export const PRIMITIVE_DEFS = [pte, fault, numaHint, perfMem, ibs] as const satisfies readonly PrimitiveDef[];
+export const PRIMITIVE_DEFS = [pte, fault, numaHint, perfMem, ibs, spe, chmu] as const satisfies readonly PrimitiveDef[];
 
 type Def = (typeof PRIMITIVE_DEFS)[number];
 /** The one primitive-name type. */

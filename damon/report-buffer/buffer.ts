@@ -9,6 +9,12 @@
 //     submission on the same CPU. A drain consumes every pending report; reports older than one
 //     sample interval are skipped.
 // Every drop is counted by reason, CPU and primitive. Reports are stored as struct-of-arrays.
+// A report made by a CPU-side primitive names the accessing CPU, thread and process; a report from
+// a memory-side unit (the CXL CHMU) has NO_CPU, NO_TID, NO_PID and NO_VADDR (hw/primitives/
+// sample.ts) and a count of accesses; either way it goes into the buffer of the CPU that submits it
+// (submitCpu: the rings' index and the CPU its drops are counted on). A primitive that lost a
+// report in its own hardware buffer before submitting it hands it to lose(): it counts as submitted
+// and dropped ('full', as a full ring's), so reports made = accepted + dropped still holds.
 
 import { SimError } from "../../sim/errors.ts";
 import { PRIMITIVES, primitiveId, type PrimitiveName } from "../primitives/index.ts";
@@ -26,6 +32,10 @@ export interface ReportInput {
   isWrite: boolean;
   primitive: PrimitiveName;
   context: "nmi" | "process";
+  /** Accesses the report stands for (default 1: a sample or a fault; a CHMU hotlist entry's count). */
+  count?: number;
+  /** The CPU damon_report_access() runs on (default: cpu; a CHMU report's cpu is NO_CPU). */
+  submitCpu?: number;
 }
 
 export const DropReason = { BUSY: 0, NMI_UNSAFE: 1, FULL: 2, NESTED: 3 } as const;
@@ -42,6 +52,7 @@ export class ReportStore {
   pid: Int32Array;
   isWrite: Uint8Array;
   primitive: Uint8Array;
+  count: Uint32Array;
 
   constructor(readonly capacity: number) {
     this.time = new Float64Array(capacity);
@@ -53,6 +64,7 @@ export class ReportStore {
     this.pid = new Int32Array(capacity);
     this.isWrite = new Uint8Array(capacity);
     this.primitive = new Uint8Array(capacity);
+    this.count = new Uint32Array(capacity);
   }
 
   put(i: number, r: ReportInput): void {
@@ -65,6 +77,7 @@ export class ReportStore {
     this.pid[i] = r.pid;
     this.isWrite[i] = r.isWrite ? 1 : 0;
     this.primitive[i] = primitiveId(r.primitive);
+    this.count[i] = r.count ?? 1;
   }
 }
 
@@ -85,6 +98,8 @@ export interface ReportBuffer {
   readonly stats: ReportBufferStats;
   /** damon_report_access(): returns whether the report was stored. */
   submit(r: ReportInput): boolean;
+  /** A report its primitive lost before submitting it (a full hardware buffer): counted as submitted and dropped ('full'). */
+  lose(r: ReportInput): void;
   /**
    * Calls visit(i) for every report a check at `now` should consider (made within `windowNs`
    * rounded to jiffies), holding the buffer for `holdNs` (array: the mutex). Rings consume.
@@ -119,8 +134,14 @@ export class Jiffies {
 
 function drop(stats: ReportBufferStats, reason: number, r: ReportInput): false {
   stats.dropsByReason[reason]![primitiveId(r.primitive)]!++;
-  if (r.cpu < stats.dropsByCpu.length) stats.dropsByCpu[r.cpu]!++;
+  const c = r.submitCpu ?? r.cpu;
+  if (c >= 0 && c < stats.dropsByCpu.length) stats.dropsByCpu[c]!++;
   return false;
+}
+
+function countLost(stats: ReportBufferStats, r: ReportInput): void {
+  stats.submitted++;
+  drop(stats, DropReason.FULL, r);
 }
 
 /** SJ's shared array behind a trylock'ed mutex. */
@@ -159,6 +180,10 @@ export class ArrayReportBuffer implements ReportBuffer {
     if (this.len === this.cap) this.len = 0;
     this.stats.accepted++;
     return true;
+  }
+
+  lose(r: ReportInput): void {
+    countLost(this.stats, r);
   }
 
   drain(now: number, windowNs: number, holdNs: number, visit: (i: number) => void): void {
@@ -204,7 +229,7 @@ export class RingReportBuffer implements ReportBuffer {
 
   submit(r: ReportInput): boolean {
     this.stats.submitted++;
-    const c = r.cpu;
+    const c = r.submitCpu ?? r.cpu;
     if (r.context === "nmi" && r.time >= this.busyFrom[c]! && r.time < this.busyUntil[c]!) return drop(this.stats, DropReason.NESTED, r);
     if (this.head[c]! - this.tail[c]! > this.mask) return drop(this.stats, DropReason.FULL, r);
     if (r.context === "process") {
@@ -215,6 +240,10 @@ export class RingReportBuffer implements ReportBuffer {
     this.head[c]!++;
     this.stats.accepted++;
     return true;
+  }
+
+  lose(r: ReportInput): void {
+    countLost(this.stats, r);
   }
 
   drain(now: number, windowNs: number, _holdNs: number, visit: (i: number) => void): void {

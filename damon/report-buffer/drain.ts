@@ -8,11 +8,18 @@
 // it was accessed), written and cpuSetBits (for data attributes).
 // Which target a report belongs to, and at which address, is the operations set's to say
 // (ops->eligible_report in the kernel): vaddr matches the report's pid and uses its virtual
-// address, paddr takes every report at its physical address.
+// address, paddr takes every report at its physical address. A physical-only report (NO_PID: a
+// CXL CHMU hotlist entry) is first given to the set's resolveReport, which may fill in what it
+// needs (vaddr: the owner and virtual address, through the reverse map, at kdamond's cost).
+// Credit: every report that lands in a region flags it once for this check, whatever its count: a
+// region's nr_accesses counts sample intervals with an access, so no report can give it more
+// than +1 per check; a count-carrying report credits exactly as a sampled one. Sample filters see
+// NO_CPU and NO_TID as a CPU in no cpumask and a thread in no list (filters.ts).
 
 import type { DamonContext } from "../context.ts";
 import type { Region } from "../region.ts";
 import type { Target } from "../region.ts";
+import { NO_PID } from "../../hw/primitives/sample.ts";
 import { type ReportBuffer, type ReportStore } from "./buffer.ts";
 import { passesFilters, type FilterSemantics, type SampleFilter } from "./filters.ts";
 
@@ -32,6 +39,8 @@ export interface ReportEligibility {
   eligibleReport(reports: ReportStore, i: number, t: Target): boolean;
   /** The address of report i in the targets' address space (virtual or physical). */
   reportAddress(reports: ReportStore, i: number): number;
+  /** Fills in what physical-only report i (pid NO_PID) lacks for this set, charging ctx (vaddr: owner and virtual address through the rmap); absent: nothing to do. */
+  resolveReport?(reports: ReportStore, i: number, ctx: DamonContext): void;
 }
 
 export class ReportDrain {
@@ -114,6 +123,7 @@ export class ReportDrain {
         this.stats.filtered++;
         return;
       }
+      if (store.pid[i] === NO_PID) ops.resolveReport?.(store, i, ctx);
       let credited = false;
       ctx.targets.forEach((t, ti) => {
         if (!ops.eligibleReport(store, i, t)) return;

@@ -5,6 +5,11 @@
 // opposite of its allow); no filters pass everything. The damon/next RFC code ("next-quirk"): a
 // report is dropped as soon as a matching filter rejects, otherwise it is dropped iff the last
 // filter is a reject filter, so a lone allow filter rejects nothing.
+// A report without a CPU or a thread (a CXL CHMU hotlist entry: NO_CPU, NO_TID) is a CPU in no
+// cpumask and a thread in no list: the cpumask and threads predicates are false for it, so such a
+// filter matches it exactly when `matching` is N, as damon.md 3.6 defines matching by membership
+// (the kernel has no "unknown"). An allow-list ({cpumask, matching Y, allow Y}) therefore rejects
+// it and a deny-list ({cpumask, matching Y, allow N}) passes it; a write filter sees its isWrite.
 
 import { InputError } from "../../sim/errors.ts";
 

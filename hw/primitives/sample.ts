@@ -5,6 +5,9 @@
 // primitive its own sink, which knows whose events it receives), which returns the extra CPU time
 // (ns) its handling costs, for the primitive to charge along with its own cost. The event is
 // overwritten on the next delivery: a sink copies what it keeps (no allocation per event).
+// Most events come from a CPU and say which one, which thread and which virtual address; a
+// memory-side unit (the CXL CHMU) sees only physical addresses and counts: its events carry NO_CPU,
+// NO_TID, NO_PID and NO_VADDR, a count, and the CPU whose handler delivers them (submitCpu).
 
 import { DataSource, TlbOutcome, type AccessRecord, type TrapFault } from "../hooks.ts";
 import type { Machine } from "../machine.ts";
@@ -17,6 +20,12 @@ export type EventContext = "nmi" | "process";
 
 /** dataSource of events that have none (a fault is taken before the cache is accessed). */
 export const DATA_SOURCE_UNKNOWN = -1;
+
+/** cpu, tid, pid and vaddr of an event whose source does not know them (counting at the memory device). */
+export const NO_CPU = -1;
+export const NO_TID = -1;
+export const NO_PID = -1;
+export const NO_VADDR = -1;
 
 export class PrimitiveEvent {
   context: EventContext = "nmi";
@@ -52,6 +61,12 @@ export class PrimitiveEvent {
   l2TlbMiss = false;
   /** The simulator's page id (PTE slot); not something hardware reports. */
   pte = -1;
+  /** Accesses the event stands for: 1 for a sample or a fault; a memory-side unit's count over its epoch. */
+  count = 1;
+  /** The CPU whose handler delivers the event (damon_report_access() runs there): `cpu` for every CPU-side primitive. */
+  submitCpu = 0;
+  /** The source lost this event before delivering it (its hardware buffer was full): the sink counts it as made and dropped. */
+  lost = false;
 }
 
 /** Receives events; returns extra ns of CPU time its handling costs (0 for none). */
@@ -84,6 +99,9 @@ export function fillFromAccess(
   e.l1TlbMiss = rec.tlb !== TlbOutcome.L1_HIT;
   e.l2TlbMiss = rec.tlb === TlbOutcome.WALK;
   e.pte = rec.pte;
+  e.count = 1;
+  e.submitCpu = rec.cpu;
+  e.lost = false;
   return e;
 }
 
@@ -109,5 +127,8 @@ export function fillFromFault(e: PrimitiveEvent, m: Machine, f: TrapFault): Prim
   e.l1TlbMiss = true;
   e.l2TlbMiss = true;
   e.pte = f.pte;
+  e.count = 1;
+  e.submitCpu = f.cpu;
+  e.lost = false;
   return e;
 }

@@ -109,7 +109,7 @@ describe("damon-sim compare", () => {
     const r = runCli(["compare", "--list-scenarios"]);
     expect(r.status).toBe(0);
     const names = r.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
-    for (const s of ["tiering", "numa-hit-miss", "ksm-targets", "live-migration", "cache-aware-sched"]) expect(names).toContain(s);
+    for (const s of ["tiering", "tiering-arm", "numa-hit-miss", "ksm-targets", "live-migration", "cache-aware-sched"]) expect(names).toContain(s);
   }, LONG);
 
   describe("a small comparison (stairs on tiny: baseline, pte, fault, perf-mem)", () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { followAggregations, parsePrimitiveParams, PRIMITIVE_PARAM_KEYS } from "../../cli/run-setup.ts";
 import { defaultAttrs } from "../../damon/attrs.ts";
+import { REPORTING_PRIMITIVES } from "../../damon/primitives/index.ts";
 import { createMonitor } from "../../damon/monitor.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
 import { makeMachine } from "../hw/helpers.ts";
@@ -39,8 +40,10 @@ describe("--param PRIM.KEY=VALUE", () => {
     }
   });
 
-  it("lists every primitive that reports through damon_report_access()", () => {
-    expect(Object.keys(PRIMITIVE_PARAM_KEYS).sort()).toEqual(["fault", "ibs", "numa-hint", "perf-mem"]);
+  it("lists every primitive that reports through damon_report_access() (each has parameters; the Accessed bit has none)", () => {
+    expect(Object.keys(PRIMITIVE_PARAM_KEYS).sort()).toEqual([...REPORTING_PRIMITIVES].sort());
+    expect(REPORTING_PRIMITIVES).toEqual(expect.arrayContaining(["fault", "ibs", "numa-hint", "perf-mem", "spe", "chmu"]));
+    expect(PRIMITIVE_PARAM_KEYS.pte).toBeUndefined();
   });
 
   it("a typo fails run and compare at once with exit 2", () => {

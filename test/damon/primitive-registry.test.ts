@@ -2,7 +2,8 @@
 // one definition of each: every list of primitives elsewhere is derived from them. This test
 // fails when a primitive is missing from any derived list: probe filter types, --param keys,
 // --primitives help, compare's default variants, the tiering scenario, the report buffer's
-// counters, the monitor's installs and kdamond's lifecycle, statistics, and `damon-sim primitives`.
+// counters, the monitor's installs and kdamond's lifecycle (samplers on the access path, the CHMU
+// on the CXL node's memory-side hook), statistics, and `damon-sim primitives`.
 
 import { describe, expect, it } from "vitest";
 import { command as compareCommand } from "../../cli/commands/compare.ts";
@@ -17,7 +18,7 @@ import { DROP_REASON_NAMES, ReportStore } from "../../damon/report-buffer/buffer
 import { Target } from "../../damon/region.ts";
 import { Stats } from "../../sim/stats.ts";
 import { resolveWorkload } from "../../workloads/registry.ts";
-import { makeMachine } from "../hw/helpers.ts";
+import { makeMachine, tinyCxl } from "../hw/helpers.ts";
 
 const specs = (d: (typeof PRIMITIVE_DEFS)[number]): Array<[string, ParamSpec]> => Object.entries(d.params as Readonly<Record<string, ParamSpec>>);
 
@@ -31,7 +32,7 @@ describe("the primitive registry", () => {
     // ReportDrain.reportedBy and PrimitiveOps.reportedBy are Uint8Arrays of primitive bits
     expect(PRIMITIVES.length).toBeLessThanOrEqual(8);
     // the order is part of the output format (report ids, evidence bits)
-    expect(PRIMITIVES.slice(0, 5)).toEqual(["pte", "fault", "numa-hint", "perf-mem", "ibs"]);
+    expect(PRIMITIVES).toEqual(["pte", "fault", "numa-hint", "perf-mem", "ibs", "spe", "chmu"]);
   });
 
   it("gives every parameter a type, a default of that type (or a text), a source and help", () => {
@@ -90,23 +91,38 @@ describe("the primitive registry", () => {
     expect(mon.counters.delivered.length).toBe(PRIMITIVES.length);
     for (let r = 0; r < DROP_REASON_NAMES.length; r++) expect(mon.buffer!.stats.dropsByReason[r]!.length).toBe(PRIMITIVES.length);
     expect(mon.ops.set).toEqual({ pte: true, fault: true });
-    const perfMem = mon.instance("perf-mem")!, ibs = mon.instance("ibs")!, numa = mon.instance("numa-hint")!;
+    const perfMem = mon.instance("perf-mem")!, ibs = mon.instance("ibs")!, numa = mon.instance("numa-hint")!, spe = mon.instance("spe")!;
     expect(m.samplers).not.toContain(perfMem);
+    expect(m.samplers).not.toContain(spe);
     expect(numa.reportToSink).toBe(false);
     mon.kdamond.start();
     expect(m.samplers).toContain(perfMem);
     expect(m.samplers).toContain(ibs);
+    expect(m.samplers).toContain(spe);
     expect(numa.reportToSink).toBe(true);
     expect(mon.dispatch!.damonFault).toBe(mon.instance("fault"));
     mon.kdamond.stop();
     expect(m.samplers).not.toContain(perfMem);
     expect(m.samplers).not.toContain(ibs);
+    expect(m.samplers).not.toContain(spe);
     expect(numa.reportToSink).toBe(false);
     const stats = new Stats();
     mon.registerStats(stats);
     const names = stats.names();
-    for (const prefix of ["system.perfMem.", "system.ibs.", "system.numaBalancing.", "system.trapDispatch."]) expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
+    for (const prefix of ["system.perfMem.", "system.ibs.", "system.spe.", "system.chmu.", "system.numaBalancing.", "system.trapDispatch."]) expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
     for (const p of REPORTING_PRIMITIVES) expect(stats.has(`damon.reports.${p}.delivered`), p).toBe(true);
+  });
+
+  it("the memory-side primitive hooks the CXL node while kdamond runs", () => {
+    const { m } = makeMachine(tinyCxl(), { truth: false });
+    m.load(resolveWorkload("stairs"));
+    const mon = createMonitor(m, { ops: "paddr", attrs: defaultAttrs(), primitives: ["chmu"] });
+    const unit = mon.instance("chmu")!.units[0]!;
+    expect(m.memory.nodes.map((n) => n.observer)).toEqual([null, null]);
+    mon.kdamond.start();
+    expect(m.memory.nodes.map((n) => n.observer)).toEqual([null, unit]);
+    mon.kdamond.stop();
+    expect(m.memory.nodes.map((n) => n.observer)).toEqual([null, null]);
   });
 
   it("a primitive not asked for installs nothing", () => {

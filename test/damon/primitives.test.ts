@@ -1,6 +1,7 @@
 // The access check primitives feeding DAMON end to end: the TLB-hit case where the Accessed bit
 // misses accesses that the page-fault primitive sees; perf mem and IBS reports with counts worked
-// out by hand; NUMA hinting faults reported when the switch is on; write-only and CPU filters;
+// out by hand; SPE's batches and its lost records in the drop figure; NUMA hinting faults
+// reported when the switch is on; write-only and CPU filters;
 // buffer drops counted; several primitives at once; determinism.
 
 import { describe, expect, it } from "vitest";
@@ -10,6 +11,8 @@ import { defaultAttrs, type DamonAttrs } from "../../damon/attrs.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import { createMonitor, type MonitorOptions } from "../../damon/monitor.ts";
 import { primitiveId } from "../../damon/primitives/index.ts";
+import { DROP_REASON_NAMES, DropReason } from "../../damon/report-buffer/buffer.ts";
+import { reportsDropped } from "../../cli/metrics.ts";
 import { Region } from "../../damon/region.ts";
 import { MS, SEC } from "../../sim/time.ts";
 import { listWorkload, makeMachine, type Step } from "../hw/helpers.ts";
@@ -88,6 +91,24 @@ describe("sampling primitives", () => {
     // in one tick, stops at the limit plus the overflow that crossed it
     const limited = linesRun({ primitives: ["ibs"], params: { ibs: { period: 4096 } } }, 2000, 255);
     expect(limited.monitor.instance("ibs")!.samples[0]).toBe(101);
+  });
+
+  it("SPE: watermark batches reach damon_report_access(); records lost to a full aux buffer count as reports made and dropped 'full'", () => {
+    // 60,000 single-op reads, one sample per 256 + U(0..255) ops: about 156 samples; a 8 KiB
+    // buffer holds 128 records and interrupts only when full; a 200 us delay loses what comes meanwhile
+    const spe = { interval: 256, auxBytes: 8192, watermarkBytes: 8192, irqDelayNs: 200_000 };
+    const { monitor } = linesRun({ primitives: ["spe"], params: { spe } }, 60_000);
+    const s = monitor.instance("spe")!;
+    const b = monitor.buffer!.stats;
+    const id = primitiveId("spe");
+    expect(s.auxDropped[0]).toBeGreaterThan(0);
+    expect(s.interrupts[0]).toBeGreaterThan(0);
+    expect(monitor.counters.delivered[id]).toBe(s.reported[0]! + s.auxDropped[0]!);
+    expect(b.dropsByReason[DropReason.FULL]![id]).toBe(s.auxDropped[0]);
+    expect(b.accepted).toBe(s.reported[0]);
+    expect(b.submitted).toBe(b.accepted + s.auxDropped[0]!);
+    // the drop figure (cli/metrics.ts: every reason of the report buffer) includes them
+    expect(reportsDropped(Object.fromEntries(DROP_REASON_NAMES.map((r, k) => [r, b.dropsByReason[k]!.reduce((x, y) => x + y, 0)])))).toBe(s.auxDropped[0]);
   });
 });
 

@@ -2,14 +2,20 @@
 // cases: array wrap and trylock drops, per-CPU ring overflow and nested-NMI drops, the filter
 // truth tables (intended and damon/next quirk), cpulist parsing, straddling reports, at most +1
 // per region per sample interval, and report timing windows in jiffies (a report counting in two
-// consecutive checks with the array, once with the rings).
+// consecutive checks with the array, once with the rings); physical-only reports with a count
+// (ring of the submitting CPU, lost reports, filters on NO_CPU / NO_TID, credit once whatever the
+// count, vaddr placement through the reverse map).
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ArrayReportBuffer, DropReason, Jiffies, RingReportBuffer, type ReportInput } from "../../damon/report-buffer/buffer.ts";
 import { primitiveId } from "../../damon/primitives/index.ts";
 import { PADDR_REPORTS } from "../../damon/paddr.ts";
-import { VADDR_REPORTS } from "../../damon/vaddr.ts";
+import { VADDR_REPORTS, VaddrOps } from "../../damon/vaddr.ts";
+import { AccessKind } from "../../hw/batch.ts";
+import { NO_CPU, NO_PID, NO_TID, NO_VADDR } from "../../hw/primitives/sample.ts";
+import { MiB } from "../../sim/units.ts";
+import { listWorkload, makeMachine, oneProcess } from "../hw/helpers.ts";
 import { formatCpuList, parseCpuList, parseTidList, passesFilters, type SampleFilter } from "../../damon/report-buffer/filters.ts";
 import { ReportDrain } from "../../damon/report-buffer/drain.ts";
 import { DamonContext } from "../../damon/context.ts";
@@ -195,5 +201,112 @@ describe("draining reports into regions", () => {
     d.run(ctx, 1 * MS, VADDR_REPORTS);
     expect([0, 1].map((k) => d.reported(k))).toEqual([false, true]);
     expect(d.stats.filtered).toBe(1);
+  });
+});
+
+describe("physical-only, count-carrying reports (a CXL CHMU's hotlist entries)", () => {
+  const chmu = (o: Partial<ReportInput>): ReportInput => rep({ cpu: NO_CPU, tid: NO_TID, pid: NO_PID, vaddr: NO_VADDR, primitive: "chmu", context: "process", ...o });
+
+  it("keep their count, go to the submitting CPU's ring and count their drops there", () => {
+    const b = new RingReportBuffer(4, new Jiffies(1000), 4, 0);
+    for (let i = 0; i < 6; i++) b.submit(chmu({ time: 1 * MS, paddr: i * 4096, size: 4096, count: 10 + i, submitCpu: 3 }));
+    expect(b.pending(3)).toBe(4);
+    expect([0, 1, 2].map((c) => b.pending(c))).toEqual([0, 0, 0]);
+    expect(b.stats.dropsByReason[DropReason.FULL]![primitiveId("chmu")]).toBe(2);
+    expect(b.stats.dropsByCpu).toEqual([0, 0, 0, 2]);
+    const counts: number[] = [];
+    b.drain(1 * MS, 5 * MS, 0, (i) => counts.push(b.store.count[i]!));
+    expect(counts).toEqual([10, 11, 12, 13]);
+    // a sampled report without a count stands for one access
+    b.submit(rep({ time: 2 * MS, cpu: 1 }));
+    b.drain(2 * MS, 5 * MS, 0, (i) => counts.push(b.store.count[i]!));
+    expect(counts[4]).toBe(1);
+  });
+
+  it("lose(): a report lost in the primitive's hardware buffer counts as submitted and dropped 'full' in both designs", () => {
+    for (const b of [new ArrayReportBuffer(2, new Jiffies(1000), 1000, 0), new RingReportBuffer(2, new Jiffies(1000), 256, 0)]) {
+      b.submit(rep({ time: 1 * MS, cpu: 1, primitive: "spe" }));
+      b.lose(rep({ time: 1 * MS, cpu: 1, primitive: "spe" }));
+      b.lose(rep({ time: 1 * MS, cpu: 0, primitive: "spe" }));
+      expect(b.stats.submitted).toBe(3);
+      expect(b.stats.accepted).toBe(1);
+      expect(b.stats.dropsByReason[DropReason.FULL]![primitiveId("spe")]).toBe(2);
+      expect(b.stats.dropsByCpu).toEqual([1, 1]);
+      let n = 0;
+      b.drain(1 * MS, 5 * MS, 0, () => n++);
+      expect(n).toBe(1);
+    }
+  });
+
+  it("sample filters: NO_CPU / NO_TID are in no cpumask and no thread list (damon.md 3.6 matches by membership)", () => {
+    const allowCpus: SampleFilter = { type: "cpumask", matching: true, allow: true, cpus: parseCpuList("0-3") };
+    const denyCpus: SampleFilter = { type: "cpumask", matching: true, allow: false, cpus: parseCpuList("0-3") };
+    const notInCpusReject: SampleFilter = { type: "cpumask", matching: false, allow: false, cpus: parseCpuList("0-3") };
+    const allowTids: SampleFilter = { type: "threads", matching: true, allow: true, tids: new Set([7]) };
+    const write: SampleFilter = { type: "write", matching: true, allow: true };
+    // intended: no filter matches an allow-list, so the default is the opposite of its allow: rejected
+    expect(passesFilters([allowCpus], NO_CPU, NO_TID, false, "intended")).toBe(false);
+    expect(passesFilters([allowTids], NO_CPU, NO_TID, false, "intended")).toBe(false);
+    // a deny-list does not match either, and its default passes
+    expect(passesFilters([denyCpus], NO_CPU, NO_TID, false, "intended")).toBe(true);
+    // "reject what is not in 0-3" matches (the predicate is false, matching is N): rejected
+    expect(passesFilters([notInCpusReject], NO_CPU, NO_TID, false, "intended")).toBe(false);
+    // the write filter sees the report's isWrite as for any report
+    expect(passesFilters([write], NO_CPU, NO_TID, true, "intended")).toBe(true);
+    expect(passesFilters([write], NO_CPU, NO_TID, false, "intended")).toBe(false);
+    // damon/next's quirk: a lone allow filter rejects nothing, a deny-list last rejects everything
+    expect(passesFilters([allowCpus], NO_CPU, NO_TID, false, "next-quirk")).toBe(true);
+    expect(passesFilters([denyCpus], NO_CPU, NO_TID, false, "next-quirk")).toBe(false);
+    // and the drain applies that: a CHMU report is filtered by an allow-list of CPUs
+    const ctx = ctxWith([[0, 8192]]);
+    const b = new RingReportBuffer(1, new Jiffies(1000), 256, 0);
+    const d = new ReportDrain(b, [allowCpus]);
+    b.submit(chmu({ time: 1 * MS, paddr: 0, size: 4096, count: 50, submitCpu: 0 }));
+    d.run(ctx, 1 * MS, PADDR_REPORTS);
+    expect(d.stats.filtered).toBe(1);
+    expect(d.reported(0)).toBe(false);
+  });
+
+  it("credit a region once per check whatever their count, like a sampled report", () => {
+    const ctx = ctxWith([[0, 8192], [8192, 16384]]);
+    const b = new RingReportBuffer(1, new Jiffies(1000), 256, 0);
+    const d = new ReportDrain(b);
+    b.submit(chmu({ time: 1 * MS, paddr: 0, size: 4096, count: 1000, submitCpu: 0 }));
+    b.submit(chmu({ time: 1 * MS, paddr: 4096, size: 4096, count: 3, submitCpu: 0 }));
+    b.submit(rep({ time: 1 * MS, paddr: 9000, size: 8 }));
+    d.run(ctx, 1 * MS, PADDR_REPORTS);
+    expect(d.reportedBy[0]).toBe(1 << primitiveId("chmu"));
+    expect(d.reportedBy[1]).toBe(1 << primitiveId("fault"));
+    // the core then gives each flagged region +1: the same for count 1000 and for one sample
+    expect(d.stats.credited).toBe(3);
+  });
+
+  it("vaddr places a physical-only report through the reverse map, at a folio lookup and an rmap step each", () => {
+    const { layout, areas } = oneProcess({ pid: 42, mmap: [{ name: "a", size: 1 * MiB }], threads: [{ tid: 420, cpus: [0] }] });
+    const a = areas.get("a")!.start;
+    const { m, sched } = makeMachine("tiny", { truth: false });
+    m.load(listWorkload(layout, new Map([[420, [{ addr: a + 5 * 4096, kind: AccessKind.WRITE }]]])));
+    sched.run(1_000_000_000);
+    const ops = new VaddrOps(m);
+    const pte = m.lookupPte(m.spaceOf(42)!.asid, a + 5 * 4096);
+    expect(pte).toBeGreaterThanOrEqual(0);
+    const paddr = m.physAddr(pte, a + 5 * 4096);
+    const ctx = new DamonContext({ attrs: defaultAttrs(), ops: noOps, rng: new RngRoot(1).stream("t"), minRegionSz: 1 });
+    ctx.addTarget(41).regions = [new Region(a, a + 1 * MiB)];
+    ctx.addTarget(42).regions = [new Region(a, a + 4 * 4096), new Region(a + 4 * 4096, a + 1 * MiB)];
+    const b = new RingReportBuffer(1, new Jiffies(1000), 256, 0);
+    const d = new ReportDrain(b);
+    b.submit(chmu({ time: 1 * MS, paddr, size: 4096, count: 9, submitCpu: 0 }));
+    // a frame nobody maps: no target's
+    b.submit(chmu({ time: 1 * MS, paddr: paddr + 100 * 4096, size: 4096, count: 9, submitCpu: 0 }));
+    const before = ctx.costNs;
+    d.run(ctx, 1 * MS, ops);
+    expect([0, 1, 2].map((k) => d.reported(k))).toEqual([false, false, true]);
+    expect(d.stats).toMatchObject({ credited: 1, outside: 1 });
+    const c = ctx.costs;
+    // two reports drained; two folio lookups, one rmap step (the unmapped frame has no mapping)
+    expect(ctx.costNs - before).toBe(2 * c.reportNs + 2 * c.folioLookupNs + c.rmapPerMappingNs);
+    // resolved in place: the static description now finds it process 42's
+    expect(VADDR_REPORTS.eligibleReport(b.store, 0, ctx.targets[1]!)).toBe(true); // resolved in place
   });
 });

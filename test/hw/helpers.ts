@@ -104,3 +104,13 @@ export function runProcess(
   if (bad.length > 0) throw new Error(`memory bookkeeping: ${bad.slice(0, 5).join("; ")}`);
   return { m, a };
 }
+
+/** The tiny machine plus a CPU-less CXL node of 256 MiB (node 1, 170 ns): small caches, so memory-side counters see traffic. */
+export function tinyCxl(): MachineConfig {
+  const c = preset("tiny")!;
+  c.name = "tiny-cxl";
+  c.nodes.push({ id: 1, capacity: 256 * 1024 * 1024, kind: "cxl", latencyNs: 170, bandwidthGBps: 20 });
+  c.distance = [[10, 20], [20, 10]];
+  c.latencyNs = [[90, 170], [170, 170]];
+  return validateMachineConfig(c);
+}
