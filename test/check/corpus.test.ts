@@ -23,14 +23,15 @@ import { ageBin, snapshotDigest } from "../../cli/check/digest.ts";
 import { runCase } from "../../cli/check/results.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import { InputError } from "../../sim/errors.ts";
+import { PRIMITIVES } from "../../damon/primitives/index.ts";
 
 const CORPUS = resolve(ROOT, "test/corpus");
 
 describe("the project's corpus", () => {
-  it("has at least 8 cases, each small, together covering every primitive, both ops sets, filters, probes and cachegrind", () => {
+  it("has at least 8 cases, each small, together covering every primitive, both ops sets, filters, probes, cachegrind and DAMOS actions", () => {
     const dirs = findCases([CORPUS]);
     expect(dirs.length).toBeGreaterThanOrEqual(8);
-    const seen = { prims: new Set<string>(), ops: new Set<string>(), filters: 0, probes: 0, cachegrind: 0, lackey: 0 };
+    const seen = { prims: new Set<string>(), ops: new Set<string>(), filters: 0, probes: 0, cachegrind: 0, lackey: 0, actions: new Set<string>() };
     for (const d of dirs) {
       const c = loadCase(d);
       const bytes = readdirSync(d).reduce((a, f) => a + readFileSync(join(d, f)).length, 0);
@@ -41,9 +42,15 @@ describe("the project's corpus", () => {
       if (c.run["exp-ops-cpus"] || c.run["exp-ops-tids"] || c.run["exp-ops-write-only"]) seen.filters++;
       if (c.run.probe) seen.probes++;
       if (c.cachegrind) seen.cachegrind++;
+      const schemes = c.run.schemes;
+      if (typeof schemes === "string") {
+        const list = JSON.parse(/^\s*[[{]/.test(schemes) ? schemes : readFileSync(schemes, "utf8")) as Array<{ action: string }>;
+        for (const sc of list) seen.actions.add(`${sc.action} on ${String(c.run.ops ?? "vaddr")}`);
+      }
       if (c.workload.endsWith(".dst") && readFileSync(c.workloadArg).includes("valgrind lackey log")) seen.lackey++;
     }
-    expect([...seen.prims].sort()).toEqual(["fault", "ibs", "numa-hint", "perf-mem", "pte"]);
+    expect([...seen.prims].sort()).toEqual([...PRIMITIVES].sort());
+    expect([...seen.actions].sort()).toEqual(["migrate_cold on paddr", "migrate_hot on paddr", "pageout on vaddr"]);
     expect([...seen.ops].sort()).toEqual(["paddr", "vaddr"]);
     expect(seen.filters).toBeGreaterThan(0);
     expect(seen.probes).toBeGreaterThan(0);
