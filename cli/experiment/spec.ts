@@ -11,6 +11,10 @@
 //                     "truthFilter": { "cpus": "0-3" }, "buffer": "array",
 //                     "filterSemantics": "intended", "flushTlbOnMkold": false, "numaBalancing": false } ],
 //     "sweep": { "param": "ibs.period", "values": [1024, 4096, 16384], "primitives": ["ibs"] } }
+// A top-level "schemes" (damo's DAMOS scheme JSON list) is run by every monitoring variant unless
+// the variant gives its own "schemes"; a "tiering" block (fastNode, slowNode, hotRegion {pid, vma},
+// phaseChange, bucket, settled, oracleInterval, headroom, baselines) adds the all-DRAM and oracle
+// baselines and the tiering outcome figures.
 // theta is the hot threshold (a fraction of samples), warmup the aggregations left unscored; a
 // filter's type is cpumask (cpus: a cpuset list or an array), threads (tids) or write; a variant's
 // truthFilter (cpus, tids, writesOnly) says which accesses its accuracy is scored against.
