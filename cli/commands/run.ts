@@ -146,7 +146,8 @@ export function runSummary(setup: RunSetup): Record<string, unknown> {
     cpuTimeNs: Object.fromEntries(CPU_TIME_NAMES.map((n, k) => [n, cpuTotal(k)])),
     reports: reportSummary(setup),
     attributes: setup.attributes ? setup.attributes.summary(2) : null,
-    ...(monitor.ctx.damos ? { schemes: monitor.ctx.damos.summary() } : {}),
+    // with the last round's tried regions as sysfs lists them (tried_regions/<N>/{start,end,nr_accesses,age,sz_filter_passed})
+    ...(monitor.ctx.damos ? { schemes: monitor.ctx.damos.summary().map((sc, i) => ({ ...sc, triedRegions: { ...sc.triedRegions, regions: monitor.ctx.damos!.schemes[i]!.triedRegions.map((r) => ({ target: r.target, start: r.start, end: r.end, nr_accesses: r.nrAccesses, age: r.age, sz_filter_passed: r.szFilterPassed })) } })) } : {}),
   };
 }
 
