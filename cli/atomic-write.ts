@@ -20,7 +20,7 @@
 //   into InputErrors naming the path (exit status 2); a full disk or an I/O error while writing is
 //   an OutputFailure (exit status 1).
 
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -76,18 +76,12 @@ export function untrackTemp(...paths: string[]): void {
   for (const p of paths) tracked.delete(p);
 }
 
-/** Writes `data` to `path` through a temporary file in the same folder and a rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/** Makes `path` by `make(temporary name)` in the same folder and a rename (the temporary removed if anything fails). */
+function atomically(path: string, make: (tmp: string) => void): void {
   const tmp = tempPath(path);
   trackTemp(tmp);
   try {
-    const fd = openSync(tmp, "w");
-    try {
-      const bytes = typeof data === "string" ? Buffer.from(data) : data;
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    } finally {
-      closeSync(fd);
-    }
+    make(tmp);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -95,6 +89,24 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } finally {
     untrackTemp(tmp);
   }
+}
+
+/** Writes `data` to `path` through a temporary file in the same folder and a rename. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  atomically(path, (tmp) => {
+    const fd = openSync(tmp, "w");
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data) : data;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/** Copies file `src` to `path` (never held in memory whole) through a temporary file and a rename. */
+export function copyFileAtomic(src: string, path: string): void {
+  atomically(path, (tmp) => copyFileSync(src, tmp));
 }
 
 const HINTS: Record<string, string> = {
