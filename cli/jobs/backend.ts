@@ -11,8 +11,8 @@ import { intOpt, stringOpt, type CommandSpec, type OptionSpec, type ParsedArgs }
 import { UsageError } from "../../sim/errors.ts";
 import { canonicalJson, sha256, simulatorId } from "../study/job.ts";
 import { FolderInputs, refOf, type InputStore } from "./inputs.ts";
-import { runTasks, type LocalOptions, type LocalRun } from "./local.ts";
-import { WORKER_ENTRY, withRefs, type StoreRef } from "./queued.ts";
+import { runTasks, type LocalOptions, type LocalRun, type Settled } from "./local.ts";
+import { renamePaths, WORKER_ENTRY, withRefs, type StoreRef } from "./queued.ts";
 import type { TaskInput, TaskOutput } from "./tasks.ts";
 
 export const DEFAULT_QUEUE = "damon-sim";
@@ -104,7 +104,8 @@ export async function runOn<K extends FileKind>(kind: K, inputs: ReadonlyArray<T
     close = () => conn.disconnect();
   }
   try {
-    return await runQueued(kind, items, {
+    // an error names a worker's input by its reference: the path here again
+    const r = await runQueued(kind, items, {
       ...b,
       quiet: o.quiet,
       what: o.what,
@@ -113,9 +114,10 @@ export async function runOn<K extends FileKind>(kind: K, inputs: ReadonlyArray<T
         for (const [ref, path] of uploads) await inputStore.put(ref, path);
       },
       ...(o.describe ? { describe: o.describe } : {}),
-      ...(o.onDone ? { onDone: o.onDone } : {}),
+      ...(o.onDone ? { onDone: (i: number, s: Settled<TaskOutput<K>>) => o.onDone!(i, renamePaths(s, uploads)) } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
+    return { ...r, outcomes: r.outcomes.map((s) => s && renamePaths(s, uploads)) };
   } finally {
     close();
   }

@@ -5,7 +5,9 @@
 // stores it) and comes back with its result; a compare variant and a check case are queued whole,
 // their input files named by reference (inputs.ts) instead of by path, and come back as the local
 // pool would give them. withRefs() makes those references on the coordinator, withPaths() turns
-// them back into local paths on a worker.
+// them back into local paths on a worker, and renamePaths() puts names back into an error (a
+// worker's paths as references, the references as the coordinator's paths), so a failure reads
+// the same as on the local pool.
 
 import { existsSync, statSync } from "node:fs";
 import { extname } from "node:path";
@@ -97,4 +99,11 @@ export function withRefs<K extends FileKind>(kind: K, input: QueuedInput<K>, ref
 /** References (parseRef) replaced by the local paths `path(ref)` gives, fetching what is missing. */
 export function withPaths<K extends FileKind>(kind: K, input: QueuedInput<K>, path: (ref: string) => Promise<string>): Promise<QueuedInput<K>> {
   return mapFiles(kind, input, async (v) => (parseRef(v) ? path(v) : null));
+}
+
+/** A failed outcome with every occurrence of each key of `names` in its error replaced by the value. */
+export function renamePaths<O>(s: Settled<O>, names: ReadonlyMap<string, string>): Settled<O> {
+  if (s.status !== "failed" || names.size === 0) return s;
+  const swap = (t: string): string => [...names].reduce((acc, [from, to]) => acc.split(from).join(to), t);
+  return { ...s, error: { ...s.error, message: swap(s.error.message), stack: swap(s.error.stack) } };
 }

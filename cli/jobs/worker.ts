@@ -20,7 +20,7 @@ import { RedisResults } from "../study/redis-results.ts";
 import { ResultStore } from "../study/store.ts";
 import { FolderInputs, parseRef, type InputStore } from "./inputs.ts";
 import { LocalPool, type RunOneOptions, type Settled } from "./local.ts";
-import { withPaths, WORKER_ENTRY, type JobData, type JobReply, type QueuedInput, type QueuedOutput, type StoreRef } from "./queued.ts";
+import { renamePaths, withPaths, WORKER_ENTRY, type JobData, type JobReply, type QueuedInput, type QueuedOutput, type StoreRef } from "./queued.ts";
 import { RedisInputs } from "./redis-inputs.ts";
 import { connectReady } from "./redis.ts";
 import type { TaskKind } from "./tasks.ts";
@@ -84,8 +84,14 @@ async function serve<K extends TaskKind>(sv: Served, d: JobData, run: RunOneOpti
   if (d.kind === "study-job") return (await serveStudyJob(sv, d, input as QueuedInput<"study-job">, run)) as Settled<QueuedOutput<K>>;
   const kind = d.kind;
   const inputs = inputsOf(sv, d.store);
-  const local = await withPaths(kind, input as QueuedInput<typeof kind>, (ref) => inputs.localPath(ref));
-  return (await sv.pool.run(kind, local, run)) as Settled<QueuedOutput<K>>;
+  const paths = new Map<string, string>();
+  const local = await withPaths(kind, input as QueuedInput<typeof kind>, async (ref) => {
+    const p = await inputs.localPath(ref);
+    paths.set(p, ref);
+    return p;
+  });
+  // an error names the input as its reference, which the coordinator turns back into its path there
+  return renamePaths((await sv.pool.run(kind, local, run)) as Settled<QueuedOutput<K>>, paths);
 }
 
 /** Serves the queue until SIGINT/SIGTERM; resolves to the exit status. */
