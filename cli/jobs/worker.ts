@@ -47,6 +47,8 @@ interface Served {
   cacheDir: string;
   /** The folder a job's folder store is at here. */
   folder: (s: { dir: string }) => string;
+  /** The result store in a folder (one per folder, so each cleans its stale temporary files once). */
+  folderStore: (dir: string) => ResultStore;
 }
 
 const inputsOf = (sv: Served, store: StoreRef): InputStore => (store.kind === "redis" ? sv.redisInputs : new FolderInputs(join(sv.folder(store), "inputs")));
@@ -58,7 +60,7 @@ async function serveStudyJob(sv: Served, d: JobData, input: QueuedInput<"study-j
     const s = simulatorId();
     throw new SimError(`this worker's simulator (version ${s.version}, source ${s.source.slice(0, 12)}) gives job ${key.slice(0, 12)} the key ${mine.slice(0, 12)}: run workers from the same damon-sim source as the coordinator`);
   }
-  const folder = d.store.kind === "folder" ? new ResultStore(sv.folder(d.store)) : null;
+  const folder = d.store.kind === "folder" ? sv.folderStore(sv.folder(d.store)) : null;
   let hit: { result: JobResult; wallSeconds: number } | null = null;
   if (folder) {
     const st = folder.get(key);
@@ -114,12 +116,18 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   }
   const name = `${hostname()}:${process.pid}`;
   const mine = simulatorId(WORKER_ENTRY);
+  const folderStores = new Map<string, ResultStore>();
   const sv: Served = {
     pool: new LocalPool(o.concurrency),
     redisInputs: new RedisInputs(storeConn, { cacheDir: o.cacheDir, onFetch: (ref, bytes) => log(`fetched input ${ref.slice(6, 18)} (${bytes} bytes) into ${o.cacheDir}`) }),
     redisResults: new RedisResults(storeConn),
     cacheDir: o.cacheDir,
     folder: (s) => o.store ?? s.dir,
+    folderStore: (dir) => {
+      let st = folderStores.get(dir);
+      if (st === undefined) folderStores.set(dir, (st = new ResultStore(dir)));
+      return st;
+    },
   };
   const processor = async (job: Job<JobData, string>): Promise<string> => {
     const d = job.data;
