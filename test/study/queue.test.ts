@@ -4,7 +4,8 @@
 // results.csv and report.html bytes as local; a check of two corpus cases and a crashing one gives
 // the same report (verdicts, figures and error text) as local; a worker with an empty cache
 // fetches a study's trace once for two jobs, and a rerun into an empty output folder takes every
-// result from the Redis store and computes nothing. Skips (with a message) only without redis-server.
+// result from the Redis store and computes nothing; after a Redis restart that lost the inputs, a
+// worker with an empty cache gets them again and the tables are still local's. Skips (with a message) only without redis-server.
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, damagedTrace, runCli } from "../cli/helpers.ts";
 import { fileDigest } from "../../cli/jobs/inputs.ts";
-import { cleanup, cli, hasRedis, RedisServer, serving, stop, warnIfNoRedis, worker as spawnWorker, type Running } from "./redis-server.ts";
+import { cleanup, cli, hasRedis, RedisServer, serving, stop, until, warnIfNoRedis, worker as spawnWorker, type Running } from "./redis-server.ts";
 
 warnIfNoRedis("test/study/queue.test.ts");
 
@@ -109,5 +110,30 @@ describe.skipIf(!hasRedis)("compare and check --backend bullmq, inputs by digest
     expect(starts(w)).toBe(2);
     for (const f of tables) expect(readFileSync(join(dir, "rs-2", f), "utf8"), f).toBe(readFileSync(join(dir, "rs-local", f), "utf8"));
     await stop(w);
+  }, 120_000);
+
+  it("survives a Redis restart with the Redis store: the inputs go up again for a worker with an empty cache, and the tables are local's", async () => {
+    const dst = join(dir, "long.dst");
+    const rec = runCli(["record", "stairs", "-o", dst, "--duration", "60ms"]);
+    expect(rec.status, rec.stderr).toBe(0);
+    const file = join(dir, "restart-study.json");
+    writeFileSync(file, JSON.stringify({ name: "rr", machine: "tiny", duration: "60ms", attrs: { sample: "1ms", aggr: "5ms" }, warmup: 0, axes: { workload: [dst], primitives: ["pte"], seed: [1, 2, 3, 4] }, baseline: "none" }));
+    const local = runCli(["study", "run", file, "-o", join(dir, "rr-local"), "-q"]);
+    expect(local.status, local.stderr).toBe(0);
+    const a = worker("r1", "cache-ra");
+    const run = cli(["study", "run", file, "-o", join(dir, "rr-fleet"), ...bull("r1"), "--store", "redis"]);
+    await until(() => a.log().includes("done in"), 30_000);
+    expect(a.log()).toContain("done in");
+    // Redis forgets everything (no persistence), and the worker that had the trace is gone
+    a.proc.kill("SIGKILL");
+    await redis.kill();
+    await redis.start();
+    const b = worker("r1", "cache-rb");
+    const r = await run;
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("queued again");
+    expect(fetches(b)).toBe(1);
+    for (const f of ["results.csv", "results.json", "summary.csv"]) expect(readFileSync(join(dir, "rr-fleet", f), "utf8"), f).toBe(readFileSync(join(dir, "rr-local", f), "utf8"));
+    await stop(b);
   }, 120_000);
 });
