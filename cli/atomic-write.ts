@@ -1,10 +1,11 @@
 // Output files whole or not at all, and output folders that fail at once with a clear message.
 // - writeFileAtomic() writes to a temporary file in the same folder, then renames it over the
 //   target (removed if anything fails), so a reader sees the complete old file or the complete
-//   new one. Temporary files are named NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (tempPath()): the
-//   worker thread's id keeps the names of a process's threads apart (each counts TAGs on its own),
-//   HOST (8 hex digits of the host name's SHA-256) tells a folder many machines share (a study's
-//   result store) which machine's PIDs a name holds.
+//   new one (copyFileAtomic() copies a file in the same way, never holding it whole). Temporary
+//   files are named NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (tempPath()): the worker thread's id
+//   keeps the names of a process's threads apart (each counts TAGs on its own), HOST (8 hex
+//   digits of the host name's SHA-256) tells a folder many machines share (a study's result
+//   store) which machine's PIDs a name holds.
 // - Every temporary file in flight is tracked (trackTemp()). While any is, SIGINT, SIGTERM and
 //   SIGHUP are caught: if no command handles the signal itself (run and compare stop gracefully on
 //   Ctrl-C and clean up after themselves), the tracked files are removed and the signal is raised

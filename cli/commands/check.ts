@@ -50,7 +50,7 @@ export const command: Command = {
     if (!(timeoutMs > 0)) throw new UsageError("check: --timeout must be positive");
     const json = args.values.json === true;
     const backend = backendOf(spec, args);
-    const inputsFolder = inputsFolderOf(args);
+    const inputsFolder = inputsFolderOf(spec, args, backend);
     const bless = args.values.bless === true;
     const report = await checkCases(args.positionals, {
       bless,

@@ -206,7 +206,7 @@ export const command: Command = {
     prepareOutputDir(out);
     if (!quiet) process.stderr.write(`damon-sim compare: ${x.workload} on ${x.machine}, ${x.variants.length} variants, ${x.durationNs / 1e9} s simulated each, seed ${x.seed}\n`);
     const backend = backendOf(spec, args);
-    const inputsFolder = inputsFolderOf(args);
+    const inputsFolder = inputsFolderOf(spec, args, backend);
     const outcome = await runVariants(x, x.variants, { ...(jobs !== undefined ? { jobs } : {}), quiet, backend, ...(inputsFolder !== undefined ? { inputsFolder } : {}) });
     const done = outcome.results.filter((r): r is VariantResult => r !== null);
     const rows = rowsOf(done);

@@ -1,7 +1,8 @@
 // `damon-sim study plan FILE` and `damon-sim study run FILE -o DIR`: multi-axis studies of
 // content-addressed jobs (cli/study/). plan prints the job count, how many are cached in the
 // result store, and a rough host-time estimate; run computes the missing jobs on a backend (local
-// piscina threads, or a BullMQ queue served by `damon-sim worker`) and writes results.csv/.json,
+// piscina threads, or a BullMQ queue served by `damon-sim worker`; results and inputs in a folder
+// store, or with --store redis in Redis with a copy in DIR/store) and writes results.csv/.json,
 // summary.csv/.json and report.html. The tables come from the plan and the store only, so they
 // are the same bytes whatever the backend, worker count or completion order, and a killed study
 // resumes where it stopped.

@@ -28,9 +28,10 @@ export const BACKEND_OPTIONS: Record<string, OptionSpec> = {
 /** compare's and check's --store: where a queued task's input files go. */
 export const INPUTS_STORE_OPTION: OptionSpec = { type: "string", value: "redis|DIR", description: "bullmq: where input files (traces, configs, machine JSON) go for the workers: redis (the default: uploaded once by digest, fetched once per worker) or a folder every worker mounts" };
 
-/** The folder --store names, or undefined for Redis (the default). */
-export function inputsFolderOf(args: ParsedArgs): string | undefined {
+/** The folder --store names, or undefined for Redis (the default); --store is for the bullmq backend only. */
+export function inputsFolderOf(spec: CommandSpec, args: ParsedArgs, backend: Backend): string | undefined {
   const s = stringOpt(args, "store");
+  if (s !== undefined && backend.kind === "local") throw new UsageError(`${spec.name}: --store is where input files go for bullmq workers: give it with --backend bullmq`);
   return s === undefined || s === "redis" ? undefined : s;
 }
 

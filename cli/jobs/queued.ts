@@ -16,7 +16,7 @@ import { listWorkloads } from "../../workloads/registry.ts";
 import type { JobResult, JobSpec } from "../study/job.ts";
 import { parseRef } from "./inputs.ts";
 import type { Settled } from "./local.ts";
-import type { TaskKind, TaskOutput, Tasks } from "./tasks.ts";
+import type { TaskKind, Tasks } from "./tasks.ts";
 
 export interface Queued {
   "study-job": { input: { key: string; spec: JobSpec }; output: { result: JobResult; wallSeconds: number; ran: boolean } };

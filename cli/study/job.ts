@@ -5,8 +5,9 @@
 // *.cfg and *.json files of sim/, hw/, damon/, workloads/ and cli/experiment/, and every module
 // this file imports, directly or not: cli/simulation.ts, cli/run-setup.ts, ...), and the digests of
 // its input files (a trace, a masim config, a workload spec, a machine JSON). Input files are
-// named in the spec by digest ("input:<sha256>.<ext>") and read from the result store's inputs/
-// folder, so a job's result never depends on where a file was on the machine that planned it.
+// named in the spec by digest ("input:<sha256>.<ext>", cli/jobs/inputs.ts) and read from a folder
+// that holds them under that name (a folder store's inputs/, or a worker's cache of the Redis
+// store), so a job's result never depends on where a file was on the machine that planned it.
 // runJob() executes a job through the single-run machinery (experimentFromJson + runVariant).
 
 import { createHash } from "node:crypto";
