@@ -30,7 +30,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const worker = (queue: string, cache: string): Running => spawnWorker(redis.url, queue, ["--cache", join(dir, cache)], workers);
+// a long lock: no job is taken for stalled (and run twice) on a busy machine; nothing here kills a worker mid-job but with Redis gone too
+const worker = (queue: string, cache: string): Running => spawnWorker(redis.url, queue, ["--cache", join(dir, cache), "--lock-duration", "15000"], workers);
 const bull = (queue: string): string[] => ["--backend", "bullmq", "--redis", redis.url, "--queue", queue];
 const fetches = (w: Running): number => (w.log().match(/fetched input/g) ?? []).length;
 const starts = (w: Running): number => (w.log().match(/ started/g) ?? []).length;
