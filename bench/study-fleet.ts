@@ -2,7 +2,8 @@
 // into a fresh result store: local with 1 and 2 piscina threads (speed-up, and the pool's cost per
 // job: wall time x threads minus the jobs' own host time, over the job count), then through BullMQ
 // with 1 and 2 workers on a redis-server started here on a loopback port (speed-up, and the
-// queue's cost per job over local with the same parallelism; target under 50 ms). Skipped
+// queue's cost per job over local with the same parallelism; target under 50 ms), and with 2
+// workers and the Redis store (results in Redis; this study names no input files). Skipped
 // without redis-server. Wall times include the CLI's start (about 1 s), the same for every row.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -63,17 +64,19 @@ async function* fleet(): AsyncIterable<BenchResult> {
     procs.push(redis);
     const url = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < 50 && spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout.trim() !== "PONG"; i++) await new Promise((r) => setTimeout(r, 100));
-    const bull: Record<number, number> = {};
-    for (const n of [1, 2]) {
-      const queue = `bench-${n}`;
-      const ws = Array.from({ length: n }, () => spawn(process.execPath, [BIN, "worker", "--redis", url, "--queue", queue, "-q"], { stdio: "ignore" }));
+    const bull: Record<string, number> = {};
+    // 1 and 2 workers with the store folder; 2 with the Redis store (inputs fetched into each worker's cache)
+    for (const [n, redisStore] of [[1, false], [2, false], [2, true]] as const) {
+      const tag = `${n}${redisStore ? "-redis-store" : ""}`;
+      const queue = `bench-${tag}`;
+      const ws = Array.from({ length: n }, (_, i) => spawn(process.execPath, [BIN, "worker", "--redis", url, "--queue", queue, "--cache", join(dir, `cache-${tag}-${i}`), "-q"], { stdio: "ignore" }));
       procs.push(...ws);
       await new Promise((r) => setTimeout(r, 2500)); // workers up before the clock starts
-      bull[n] = await timed(["study", "run", file, "-o", join(dir, `bull-${n}`), "--backend", "bullmq", "--redis", url, "--queue", queue, "-q"]);
+      bull[tag] = await timed(["study", "run", file, "-o", join(dir, `bull-${tag}`), "--backend", "bullmq", "--redis", url, "--queue", queue, ...(redisStore ? ["--store", "redis"] : []), "-q"]);
       for (const w of ws) w.kill("SIGTERM");
-      yield { name: `study.fleet.bullmq-${n}`, unit: "s", value: round(bull[n]!), workers: n, queueCostPerJobMs: round(((bull[n]! - local[n]!) / 12) * 1000), targetMs: 50 };
+      yield { name: `study.fleet.bullmq-${tag}`, unit: "s", value: round(bull[tag]!), workers: n, queueCostPerJobMs: round(((bull[tag]! - local[n]!) / 12) * 1000), targetMs: 50 };
     }
-    yield { name: "study.fleet.bullmq-speedup", unit: "x", value: round(bull[1]! / bull[2]!) };
+    yield { name: "study.fleet.bullmq-speedup", unit: "x", value: round(bull["1"]! / bull["2"]!) };
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 // Output files whole or not at all, and output folders that fail at once with a clear message.
 // - writeFileAtomic() writes to a temporary file in the same folder, then renames it over the
 //   target (removed if anything fails), so a reader sees the complete old file or the complete
-//   new one. Temporary files are named NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (tempPath()): the
-//   worker thread's id keeps the names of a process's threads apart (each counts TAGs on its own),
-//   HOST (8 hex digits of the host name's SHA-256) tells a folder many machines share (a study's
-//   result store) which machine's PIDs a name holds.
+//   new one (copyFileAtomic() copies a file in the same way, never holding it whole). Temporary
+//   files are named NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (tempPath()): the worker thread's id
+//   keeps the names of a process's threads apart (each counts TAGs on its own), HOST (8 hex
+//   digits of the host name's SHA-256) tells a folder many machines share (a study's result
+//   store) which machine's PIDs a name holds.
 // - Every temporary file in flight is tracked (trackTemp()). While any is, SIGINT, SIGTERM and
 //   SIGHUP are caught: if no command handles the signal itself (run and compare stop gracefully on
 //   Ctrl-C and clean up after themselves), the tracked files are removed and the signal is raised
@@ -20,7 +21,7 @@
 //   into InputErrors naming the path (exit status 2); a full disk or an I/O error while writing is
 //   an OutputFailure (exit status 1).
 
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -76,18 +77,12 @@ export function untrackTemp(...paths: string[]): void {
   for (const p of paths) tracked.delete(p);
 }
 
-/** Writes `data` to `path` through a temporary file in the same folder and a rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/** Makes `path` by `make(temporary name)` in the same folder and a rename (the temporary removed if anything fails). */
+function atomically(path: string, make: (tmp: string) => void): void {
   const tmp = tempPath(path);
   trackTemp(tmp);
   try {
-    const fd = openSync(tmp, "w");
-    try {
-      const bytes = typeof data === "string" ? Buffer.from(data) : data;
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    } finally {
-      closeSync(fd);
-    }
+    make(tmp);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -95,6 +90,24 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } finally {
     untrackTemp(tmp);
   }
+}
+
+/** Writes `data` to `path` through a temporary file in the same folder and a rename. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  atomically(path, (tmp) => {
+    const fd = openSync(tmp, "w");
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data) : data;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/** Copies file `src` to `path` (never held in memory whole) through a temporary file and a rename. */
+export function copyFileAtomic(src: string, path: string): void {
+  atomically(path, (tmp) => copyFileSync(src, tmp));
 }
 
 const HINTS: Record<string, string> = {

@@ -1,5 +1,6 @@
 // The `damon-sim check` pipeline: finds and loads the cases, runs them on the local pool of worker
-// threads (cli/jobs/local.ts, one per core by default; a case that throws, whose thread dies or
+// threads (cli/jobs/local.ts, one per core by default) or on a BullMQ queue served by
+// `damon-sim worker` (cli/jobs/backend.ts; a case that throws, whose thread dies or
 // that outlives its time limit, its thread then stopped, is "crashed" or "timeout" and the others
 // carry on), compares each one's results with its expected.json (or, blessing, rewrites
 // expected.json atomically and lists what changed), and hands each finished case to `onCase` in
@@ -12,7 +13,8 @@ import { caseName, EXPECTED_FILE, findCases, loadCase, type CaseSpec } from "./c
 import { compareResults } from "./compare.ts";
 import { formatJson, readJsonFile } from "./json-file.ts";
 import { cleanStaleTemps, writeFileAtomic } from "../atomic-write.ts";
-import { runTasks, type Settled } from "../jobs/local.ts";
+import type { Settled } from "../jobs/local.ts";
+import { runOn, type Backend } from "../jobs/backend.ts";
 import type { TaskError } from "../jobs/tasks.ts";
 import type { CaseResults } from "./results.ts";
 import { buildReport, type CaseReport, type CheckReport } from "./outcome.ts";
@@ -22,6 +24,11 @@ export interface CheckOptions {
   jobs?: number;
   timeoutMs: number;
   onCase?: (c: CaseReport) => void;
+  /** Default: local. */
+  backend?: Backend;
+  /** bullmq: a folder every worker mounts for the input files (default: Redis). */
+  inputsFolder?: string;
+  quiet?: boolean;
 }
 
 const blank = (name: string, dir: string): CaseReport => ({ name, dir, status: "crashed", wallSeconds: null, error: null, firstDivergentAggregation: null, divergenceEndNs: null, diffs: [] });
@@ -133,7 +140,12 @@ export async function checkCases(paths: readonly string[], o: CheckOptions): Pro
     }
   };
   flush();
-  const pool = await runTasks("check-case", specs, {
+  const pool = await runOn("check-case", specs, {
+    backend: o.backend ?? { kind: "local" },
+    what: "check",
+    quiet: o.quiet ?? false,
+    describe: (k) => `case ${specs[k]!.name}`,
+    ...(o.inputsFolder !== undefined ? { inputsFolder: o.inputsFolder } : {}),
     timeoutMs: (k) => specs[k]!.timeoutMs ?? o.timeoutMs,
     ...(o.jobs !== undefined ? { workers: o.jobs } : {}),
     onDone: (k, outcome) => {

@@ -1,6 +1,6 @@
 // `damon-sim check [--bless] [--json] [--jobs N] [--timeout T] CASES...`: regression testing over
 // recorded traces. Each case folder (case.json + expected.json, see cli/check/case.ts) is run in a
-// worker thread and its results compared with the blessed ones: exit 0 when every case passes, 1
+// worker thread, here or (--backend bullmq) on a `damon-sim worker`, and its results compared with the blessed ones: exit 0 when every case passes, 1
 // on any regression, crash, timeout or missing expectation. --bless rewrites expected.json and
 // shows what changed. The pipeline lives in cli/check/.
 
@@ -10,6 +10,7 @@ import { InputError, UsageError } from "../../sim/errors.ts";
 import { parseDuration } from "../../sim/time.ts";
 import { formatCase, formatSummary } from "../check/outcome.ts";
 import { checkCases } from "../check/run-check.ts";
+import { BACKEND_OPTIONS, backendOf, INPUTS_STORE_OPTION, inputsFolderOf } from "../jobs/backend.ts";
 
 const spec: CommandSpec = {
   name: "check",
@@ -19,7 +20,9 @@ const spec: CommandSpec = {
   options: {
     bless: { type: "boolean", description: "rewrite each case's expected.json with the current results and show what changed" },
     json: { type: "boolean", description: "print a machine-readable result (JSON) instead of text" },
-    jobs: { type: "string", value: "N", description: "worker threads (default: one per core)" },
+    jobs: { type: "string", value: "N", description: "local worker threads (default: one per core)" },
+    ...BACKEND_OPTIONS,
+    store: INPUTS_STORE_OPTION,
     timeout: { type: "string", value: "T", description: "per-case time limit (wall time); a case may set its own", default: "120s" },
   },
   details: [
@@ -30,6 +33,7 @@ const spec: CommandSpec = {
     "  damon-sim check test/corpus",
     "  damon-sim check --bless test/corpus/lackey-sort-pte-cachegrind",
     "  damon-sim check --json --jobs 1 my-cases/ > result.json",
+    "  damon-sim check --backend bullmq --redis redis://10.0.0.5:6379 test/corpus   (cases run by 'damon-sim worker's)",
   ].join("\n"),
 };
 
@@ -45,10 +49,14 @@ export const command: Command = {
     }
     if (!(timeoutMs > 0)) throw new UsageError("check: --timeout must be positive");
     const json = args.values.json === true;
+    const backend = backendOf(spec, args);
+    const inputsFolder = inputsFolderOf(spec, args, backend);
     const bless = args.values.bless === true;
     const report = await checkCases(args.positionals, {
       bless,
       timeoutMs,
+      backend,
+      ...(inputsFolder !== undefined ? { inputsFolder } : {}),
       ...(jobs !== undefined ? { jobs } : {}),
       ...(json ? {} : { onCase: (c) => process.stdout.write(formatCase(c)) }),
     });

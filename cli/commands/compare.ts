@@ -1,6 +1,7 @@
 // `damon-sim compare`: runs one workload under several access check primitives (and a baseline
 // without monitoring) on the identical access stream, on the local pool of worker threads that
-// studies and checks use too (cli/jobs/local.ts), and reports which primitive tells DAMON the
+// studies and checks use too (cli/jobs/local.ts) or, with --backend bullmq, on a Redis queue
+// served by `damon-sim worker` (the same outputs, byte for byte), and reports which primitive tells DAMON the
 // truth at what cost: a table on the terminal, results.json, results.csv, report.html
 // (self-contained) and PNG plots in OUTDIR, and the host wall-clock seconds apart in timing.json.
 // Everything is checked before any worker starts: the output folder, the experiment file, every
@@ -19,6 +20,7 @@ import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { EXIT, version } from "../version.ts";
 import { prepareOutputDir, writeFileAtomic } from "../atomic-write.ts";
 import { runVariants } from "../experiment/run-variants.ts";
+import { BACKEND_OPTIONS, backendOf, INPUTS_STORE_OPTION, inputsFolderOf } from "../jobs/backend.ts";
 import { csv, resultsJson, rowsOf, table, timingJson } from "../experiment/output.ts";
 import { SCENARIOS, scenarioNames } from "../experiment/scenarios.ts";
 import { scenarioMetrics, scenarioText } from "../experiment/scenario-metrics.ts";
@@ -47,7 +49,9 @@ const spec: CommandSpec = {
     seed: { type: "string", value: "N", description: "seed of the workload, the same for every variant (default: 1, or the experiment's)" },
     sample: { type: "string", value: "T", description: "sampling interval (default: 5ms, or the experiment's)" },
     aggr: { type: "string", value: "T", description: "aggregation interval (default: 100ms, or the experiment's)" },
-    jobs: { type: "string", value: "N", description: "worker threads (default: one per core)" },
+    jobs: { type: "string", value: "N", description: "local worker threads (default: one per core)" },
+    ...BACKEND_OPTIONS,
+    store: INPUTS_STORE_OPTION,
     "no-baseline": { type: "boolean", description: "skip the unmonitored baseline (no slowdown figures)" },
     output: { type: "string", short: "o", value: "OUTDIR", description: "output folder", default: "out" },
     quiet: { type: "boolean", short: "q", description: "print only the output folder" },
@@ -56,7 +60,8 @@ const spec: CommandSpec = {
   damon-sim compare                                   (the built-in tiering scenario)
   damon-sim compare --scenario ksm-targets -o out/ksm
   damon-sim compare stairs --machine 2s-ddr5 --primitives pte,ibs --param ibs.period=2048
-  damon-sim compare experiment.json -o out/sweep      (variants and parameter sweeps in JSON)`,
+  damon-sim compare experiment.json -o out/sweep      (variants and parameter sweeps in JSON)
+  damon-sim compare stairs --backend bullmq --redis redis://10.0.0.5:6379   (variants run by 'damon-sim worker's)`,
 };
 
 /** CPUs of a machine by name (null when it is not a preset or a readable file: that error comes later, from the machine itself). */
@@ -200,7 +205,9 @@ export const command: Command = {
     preflight(x, cliParams);
     prepareOutputDir(out);
     if (!quiet) process.stderr.write(`damon-sim compare: ${x.workload} on ${x.machine}, ${x.variants.length} variants, ${x.durationNs / 1e9} s simulated each, seed ${x.seed}\n`);
-    const outcome = await runVariants(x, x.variants, { ...(jobs !== undefined ? { jobs } : {}), quiet });
+    const backend = backendOf(spec, args);
+    const inputsFolder = inputsFolderOf(spec, args, backend);
+    const outcome = await runVariants(x, x.variants, { ...(jobs !== undefined ? { jobs } : {}), quiet, backend, ...(inputsFolder !== undefined ? { inputsFolder } : {}) });
     const done = outcome.results.filter((r): r is VariantResult => r !== null);
     const rows = rowsOf(done);
     const sm = scenarioMetrics(x, done);

@@ -1,5 +1,6 @@
 // The kinds of task the local worker pool runs, with what goes in and what comes back: a study
-// job (cli/study/task.ts: computes one content-addressed result into the store), a compare
+// job (cli/study/job.ts runJob: one content-addressed simulation, its input files read from
+// `inputsDir`; whoever asked for it stores the result), a compare
 // variant (cli/experiment/variant.ts: one variant of an experiment) and a check case
 // (cli/check/results.ts: one regression case). Types only, so the coordinator's thread loads none
 // of the simulator for them; thread.ts maps each kind to its body. Everything here crosses a
@@ -10,10 +11,10 @@ import type { CaseSpec } from "../check/case.ts";
 import type { CaseResults } from "../check/results.ts";
 import type { ExperimentSpec, VariantSpec } from "../experiment/spec.ts";
 import type { VariantResult } from "../experiment/variant.ts";
-import type { JobTask, TaskOutcome } from "../study/task.ts";
+import type { JobResult, JobSpec } from "../study/job.ts";
 
 export interface Tasks {
-  "study-job": { input: JobTask; output: TaskOutcome };
+  "study-job": { input: { spec: JobSpec; inputsDir: string }; output: { result: JobResult; wallSeconds: number } };
   "compare-variant": { input: { experiment: ExperimentSpec; variant: VariantSpec }; output: VariantResult };
   "check-case": { input: CaseSpec; output: CaseResults };
 }

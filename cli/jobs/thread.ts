@@ -8,7 +8,10 @@ import type { PortMessage, TaskError, TaskInput, TaskKind, TaskOutput, ThreadRep
 type Body<K extends TaskKind> = (input: TaskInput<K>, progress: (fraction: number) => void) => TaskOutput<K>;
 
 const BODIES: { [K in TaskKind]: () => Promise<Body<K>> } = {
-  "study-job": async () => (await import("../study/task.ts")).runTask,
+  "study-job": async () => {
+    const { runJob } = await import("../study/job.ts");
+    return (i) => runJob(i.spec, i.inputsDir);
+  },
   "compare-variant": async () => {
     const { runVariant } = await import("../experiment/variant.ts");
     return (i, progress) => runVariant(i.experiment, i.variant, progress);
@@ -19,7 +22,8 @@ const BODIES: { [K in TaskKind]: () => Promise<Body<K>> } = {
 /** Progress is posted when it moved by this much since the last post. */
 const PROGRESS_STEP = 0.01;
 
-function errorOf(e: unknown): TaskError {
+/** An error as plain data (it crosses a thread or a queue). */
+export function errorOf(e: unknown): TaskError {
   const err = e instanceof Error ? e : new Error(String(e));
   return { name: err.name, message: err.message, stack: err.stack ?? "" };
 }

@@ -5,8 +5,9 @@
 // *.cfg and *.json files of sim/, hw/, damon/, workloads/ and cli/experiment/, and every module
 // this file imports, directly or not: cli/simulation.ts, cli/run-setup.ts, ...), and the digests of
 // its input files (a trace, a masim config, a workload spec, a machine JSON). Input files are
-// named in the spec by digest ("input:<sha256>.<ext>") and read from the result store's inputs/
-// folder, so a job's result never depends on where a file was on the machine that planned it.
+// named in the spec by digest ("input:<sha256>.<ext>", cli/jobs/inputs.ts) and read from a folder
+// that holds them under that name (a folder store's inputs/, or a worker's cache of the Redis
+// store), so a job's result never depends on where a file was on the machine that planned it.
 // runJob() executes a job through the single-run machinery (experimentFromJson + runVariant).
 
 import { createHash } from "node:crypto";
@@ -17,6 +18,7 @@ import type { AccuracySummary } from "../../damon/accuracy.ts";
 import { BASELINE, experimentFromJson } from "../experiment/spec.ts";
 import { runVariant } from "../experiment/variant.ts";
 import { reportsDropped, reportsMade } from "../metrics.ts";
+import { parseRef, refPath } from "../jobs/inputs.ts";
 
 export interface JobSpec {
   /** A built-in or shipped workload name, or "input:<sha256><ext>" for a file. */
@@ -64,10 +66,6 @@ export function canonicalJson(v: unknown): string {
 
 export const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
 
-export function fileDigest(path: string): string {
-  return sha256(readFileSync(path));
-}
-
 const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 /**
  * What decides a job's result, relative to the repository root: these folders whole (they also
@@ -96,8 +94,8 @@ export function importClosure(entry: string): string[] {
   return [...seen];
 }
 
-/** The files whose digest goes into every job key, relative to the repository root, sorted. */
-export function sourceFiles(): string[] {
+/** The files whose digest goes into every job key (or, from another `entry`, into its id), relative to the repository root, sorted. */
+export function sourceFiles(entry = JOB_ENTRY): string[] {
   const files = new Set<string>();
   const walk = (p: string): void => {
     const st = statSync(p);
@@ -106,27 +104,31 @@ export function sourceFiles(): string[] {
     } else if (st.isFile() && isSourceFile(basename(p))) files.add(relative(ROOT, p));
   };
   for (const s of SOURCE_DIRS) walk(join(ROOT, s));
-  for (const f of importClosure(join(ROOT, JOB_ENTRY))) files.add(relative(ROOT, f));
+  for (const f of importClosure(join(ROOT, entry))) files.add(relative(ROOT, f));
   return [...files].sort();
 }
 
-let simulatorCache: { version: string; source: string } | null = null;
+const simulatorCache = new Map<string, { version: string; source: string }>();
 
-/** The simulator's version and the digest of the source files that decide results. */
-export function simulatorId(): { version: string; source: string } {
-  if (simulatorCache) return simulatorCache;
+/**
+ * The simulator's version and the digest of the source files that decide results: of a study job
+ * by default, or of everything `entry` imports (the queue checks a worker's against
+ * cli/jobs/thread.ts, which runs every kind of task).
+ */
+export function simulatorId(entry = JOB_ENTRY): { version: string; source: string } {
+  const cached = simulatorCache.get(entry);
+  if (cached) return cached;
   const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
   const h = createHash("sha256");
-  for (const f of sourceFiles()) h.update(`${f}\0`).update(readFileSync(join(ROOT, f))).update("\0");
-  simulatorCache = { version, source: h.digest("hex") };
-  return simulatorCache;
+  for (const f of sourceFiles(entry)) h.update(`${f}\0`).update(readFileSync(join(ROOT, f))).update("\0");
+  const id = { version, source: h.digest("hex") };
+  simulatorCache.set(entry, id);
+  return id;
 }
-
-const INPUT = /^input:([0-9a-f]{64})(\.[A-Za-z0-9]+)?$/;
 
 /** The digests of a spec's input files (null for names). */
 export function inputDigests(spec: JobSpec): { workload: string | null; machine: string | null } {
-  return { workload: INPUT.exec(spec.workload)?.[1] ?? null, machine: INPUT.exec(spec.machine)?.[1] ?? null };
+  return { workload: parseRef(spec.workload)?.digest ?? null, machine: parseRef(spec.machine)?.digest ?? null };
 }
 
 /** The job's key: SHA-256 of everything that decides its result. */
@@ -134,18 +136,12 @@ export function jobKey(spec: JobSpec): string {
   return sha256(canonicalJson({ spec, simulator: simulatorId(), inputs: inputDigests(spec) }));
 }
 
-/** Where an "input:" reference lives in a store's inputs folder; names pass through. */
-export function inputPath(ref: string, inputsDir: string): string {
-  const m = INPUT.exec(ref);
-  return m ? join(inputsDir, `${m[1]}${m[2] ?? ""}`) : ref;
-}
-
 /** The experiment JSON of one job (one variant), for experimentFromJson. */
 export function experimentJson(spec: JobSpec, inputsDir: string): Record<string, unknown> {
   return {
     name: "study-job",
-    workload: inputPath(spec.workload, inputsDir),
-    machine: inputPath(spec.machine, inputsDir),
+    workload: refPath(spec.workload, inputsDir),
+    machine: refPath(spec.machine, inputsDir),
     ops: spec.ops,
     ...(spec.kernel !== undefined ? { kernel: spec.kernel } : {}),
     duration: `${spec.durationNs}ns`,

@@ -55,6 +55,8 @@ export interface StudyPlan {
   jobs: PlannedJob[];
   /** Machine CPU counts by machine axis value (for the host time estimate). */
   cpus: Record<string, number>;
+  /** The input files the jobs name by reference, with where they are on this machine. */
+  inputs: Array<{ ref: string; path: string }>;
 }
 
 const ROOT_KEYS = ["name", "description", "workload", "machine", "seed", "primitives", "ops", "kernel", "duration", "attrs", "theta", "warmup", "axes", "exclude", "baseline"];
@@ -212,11 +214,15 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
 
   // enumerate the cartesian product in canonical order
   const inputRefs = new Map<string, string>();
+  const inputs: StudyPlan["inputs"] = [];
   const ref = (kind: "workload" | "machine", v: string): string => {
     const isFile = kind === "machine" ? existsSync(v) && !isPreset(v) : isWorkloadPath(v);
     if (!isFile) return v;
     let r = inputRefs.get(v);
-    if (r === undefined) inputRefs.set(v, (r = store.addInput(v)));
+    if (r === undefined) {
+      inputRefs.set(v, (r = store.addInput(v)));
+      inputs.push({ ref: r, path: v });
+    }
     return r;
   };
   const cpus: Record<string, number> = {};
@@ -263,7 +269,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
   // a baseline identical to a run (a monitored reference that is also a cell) is run once
   const runKeys = new Set(jobs.map((j) => j.key));
   for (const [k, b] of baselines) if (!runKeys.has(k)) jobs.push(b);
-  return { name, file: path, axes, jobs, cpus };
+  return { name, file: path, axes, jobs, cpus, inputs };
 }
 
 const isParamAxis = (k: string): boolean => k.includes(".") && !k.startsWith("attrs.");

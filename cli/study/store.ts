@@ -4,12 +4,15 @@
 // (<key>.timing.json, never part of a table), and the study's input files by digest
 // (inputs/<sha256><ext>), which is how inputs travel to workers. Writing into a results/<k0k1>/ or
 // the inputs/ folder first removes (once a process) the temporary files there that a killed
-// writer of this host left (cleanStaleTemps(); another host's are left alone).
+// writer of this host left (cleanStaleTemps(); another host's are left alone). storedText() is
+// the text of a stored result, the same bytes in this folder and in a Redis store
+// (redis-results.ts).
 
 import { existsSync, readFileSync } from "node:fs";
-import { extname, join } from "node:path";
+import { join } from "node:path";
 import { cleanStaleTemps, ensureOutputDir, writeFileAtomic } from "../atomic-write.ts";
-import { canonicalJson, fileDigest, simulatorId, type JobResult, type JobSpec } from "./job.ts";
+import { FolderInputs, refOf } from "../jobs/inputs.ts";
+import { canonicalJson, simulatorId, type JobResult, type JobSpec } from "./job.ts";
 
 export interface StoredResult {
   key: string;
@@ -18,11 +21,21 @@ export interface StoredResult {
   result: JobResult;
 }
 
+/** The text a result is stored as: its key, spec, the simulator that computed it and the result, as canonical JSON. */
+export function storedText(key: string, spec: JobSpec, result: JobResult): string {
+  return `${canonicalJson({ key, spec, simulator: simulatorId(), result })}\n`;
+}
+
+/** The text its host time is kept as. */
+export const timingText = (wallSeconds: number): string => `${JSON.stringify({ wallSeconds })}\n`;
+
 export class ResultStore {
   readonly inputsDir: string;
+  readonly inputs: FolderInputs;
   /** readOnly: addInput() names inputs by digest without copying them (study plan). */
   constructor(readonly dir: string, private readonly readOnly = false) {
     this.inputsDir = join(dir, "inputs");
+    this.inputs = new FolderInputs(this.inputsDir);
   }
   /** Folders this process has created and cleaned of stale temporary files. */
   private readonly prepared = new Set<string>();
@@ -47,8 +60,8 @@ export class ResultStore {
   put(key: string, spec: JobSpec, result: JobResult, wallSeconds: number): void {
     const p = this.path(key);
     this.prepare(join(this.dir, "results", key.slice(0, 2)));
-    writeFileAtomic(p.replace(/\.json$/, ".timing.json"), `${JSON.stringify({ wallSeconds })}\n`);
-    writeFileAtomic(p, `${canonicalJson({ key, spec, simulator: simulatorId(), result })}\n`);
+    writeFileAtomic(p.replace(/\.json$/, ".timing.json"), timingText(wallSeconds));
+    writeFileAtomic(p, storedText(key, spec, result));
   }
   /** Host seconds the job took when it ran (null if unknown). */
   wallSeconds(key: string): number | null {
@@ -58,14 +71,8 @@ export class ResultStore {
   }
   /** Copies an input file into the store (once) and returns its "input:" reference. */
   addInput(path: string): string {
-    const digest = fileDigest(path);
-    const ext = extname(path).toLowerCase();
-    const ref = `input:${digest}${ext}`;
-    const dest = join(this.inputsDir, `${digest}${ext}`);
-    if (!this.readOnly && !existsSync(dest)) {
-      this.prepare(this.inputsDir);
-      writeFileAtomic(dest, readFileSync(path));
-    }
+    const ref = refOf(path, false);
+    if (!this.readOnly) this.inputs.putSync(ref, path);
     return ref;
   }
 }

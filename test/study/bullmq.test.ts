@@ -3,92 +3,33 @@
 // SIGKILLed mid-job loses nothing; a job that throws (a damaged trace) is retried, then
 // reported, exit 1; a half-done study reruns only what is missing. Skips (with a message) only without redis-server.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, damagedTrace, runCli } from "../cli/helpers.ts";
+import { cleanup, cli, hasRedis, RedisServer, serving, stop, until, warnIfNoRedis, worker as spawnWorker, type Running } from "./redis-server.ts";
 
-const hasRedis = spawnSync("sh", ["-c", "command -v redis-server"]).status === 0;
-if (!hasRedis) console.warn("test/study/bullmq.test.ts: redis-server is not installed (apt-get install -y redis-server): skipping the BullMQ backend tests");
+warnIfNoRedis("test/study/bullmq.test.ts");
 
 const dir = mkdtempSync(join(tmpdir(), "damon-sim-bullmq-"));
-let redis: ChildProcess | null = null;
-let url = "";
-let port = 0;
-
-function startRedis(): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-}
-
-async function redisUp(): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout.trim() === "PONG") return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("redis-server did not start");
-}
-const workers: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+const redis = new RedisServer();
+const workers: Running[] = [];
 
 beforeAll(async () => {
-  if (!hasRedis) return;
-  port = await freePort();
-  redis = startRedis();
-  url = `redis://127.0.0.1:${port}`;
-  await redisUp();
+  if (hasRedis) await redis.start();
 });
 
-afterAll(() => {
-  const kill = (pid: number | undefined, sig: NodeJS.Signals): void => {
-    try {
-      if (pid) process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  for (const w of workers) if (w.exitCode === null) kill(w.pid, "SIGKILL");
-  kill(redis?.pid, "SIGTERM");
+afterAll(async () => {
+  await cleanup(workers, redis);
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Running {
-  proc: ChildProcess;
-  log: () => string;
-}
-
-function worker(queue: string, extra: string[] = []): Running {
-  const proc = spawn(process.execPath, [BIN, "worker", "--redis", url, "--queue", queue, "--concurrency", "1", "--lock-duration", "1000", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
-  let text = "";
-  proc.stderr!.on("data", (d: Buffer) => (text += d.toString()));
-  workers.push(proc);
-  return { proc, log: () => text };
-}
-
-async function stop(w: Running): Promise<void> {
-  if (w.proc.exitCode !== null) return;
-  const done = new Promise((r) => w.proc.once("exit", r));
-  w.proc.kill("SIGTERM");
-  await done;
-}
+const worker = (queue: string, extra: string[] = []): Running => spawnWorker(redis.url, queue, extra, workers);
 
 function coordinator(file: string, out: string, queue: string, extra: string[] = []): Promise<{ status: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, "study", "run", file, "-o", out, "--backend", "bullmq", "--redis", url, "--queue", queue, ...extra], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    p.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("exit", (code) => resolve({ status: code ?? -1, stderr }));
-  });
+  return cli(["study", "run", file, "-o", out, "--backend", "bullmq", "--redis", redis.url, "--queue", queue, ...extra]);
 }
 
 function study(name: string, o: Record<string, unknown>): string {
@@ -114,7 +55,7 @@ describe.skipIf(!hasRedis)("study run --backend bullmq", () => {
     expect(local.status, local.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, "local", "results.json"), "utf8"))).toHaveLength(12);
     const ws = [worker("q1"), worker("q1")];
-    for (let i = 0; i < 200 && !ws.every((w) => w.log().includes("serving")); i++) await new Promise((r) => setTimeout(r, 50));
+    await serving(ws);
     const r = await coordinator(file, join(dir, "fleet"), "q1");
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("workers seen:");
@@ -144,7 +85,7 @@ describe.skipIf(!hasRedis)("study run --backend bullmq", () => {
     expect(env1.status, env1.stderr).toBe(0);
     const a = worker("q2");
     const run = coordinator(file, join(dir, "kill-fleet"), "q2");
-    for (let i = 0; i < 200 && !a.log().includes("started"); i++) await new Promise((r) => setTimeout(r, 50));
+    await until(() => a.log().includes("started"));
     expect(a.log()).toContain("started");
     a.proc.kill("SIGKILL");
     const b = worker("q2");
@@ -161,14 +102,10 @@ describe.skipIf(!hasRedis)("study run --backend bullmq", () => {
     expect(local.status, local.stderr).toBe(0);
     const w = worker("q4");
     const run = coordinator(file, join(dir, "restart-fleet"), "q4");
-    for (let i = 0; i < 400 && !w.log().includes("done in"); i++) await new Promise((r) => setTimeout(r, 50));
-    const old = redis!;
-    const gone = new Promise((r) => old.once("exit", r));
-    old.kill("SIGKILL");
-    await gone;
+    await until(() => w.log().includes("done in"), 20_000);
+    await redis.kill();
     await new Promise((r) => setTimeout(r, 500));
-    redis = startRedis();
-    await redisUp();
+    await redis.start();
     const r = await run;
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("reconnecting");
