@@ -4,27 +4,13 @@
 // reported, exit 1; a half-done study reruns only what is missing. Skips (with a message) only without redis-server.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BIN, damagedTrace, runCli } from "../cli/helpers.ts";
-import { cleanup, cli, hasRedis, RedisServer, serving, stop, until, warnIfNoRedis, worker as spawnWorker, type Running } from "./redis-server.ts";
+import { cli, hasRedis, redisSuite, serving, stop, until, worker as spawnWorker, type Running } from "./redis-server.ts";
 
-warnIfNoRedis("test/study/bullmq.test.ts");
-
-const dir = mkdtempSync(join(tmpdir(), "damon-sim-bullmq-"));
-const redis = new RedisServer();
-const workers: Running[] = [];
-
-beforeAll(async () => {
-  if (hasRedis) await redis.start();
-});
-
-afterAll(async () => {
-  await cleanup(workers, redis);
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, redis, workers } = redisSuite("test/study/bullmq.test.ts", "damon-sim-bullmq-");
 
 const worker = (queue: string, extra: string[] = []): Running => spawnWorker(redis.url, queue, extra, workers);
 

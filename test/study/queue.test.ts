@@ -7,28 +7,14 @@
 // result from the Redis store and computes nothing; after a Redis restart that lost the inputs, a
 // worker with an empty cache gets them again and the tables are still local's. Skips (with a message) only without redis-server.
 
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ROOT, damagedTrace, runCli } from "../cli/helpers.ts";
 import { fileDigest } from "../../cli/jobs/inputs.ts";
-import { cleanup, cli, hasRedis, RedisServer, serving, stop, until, warnIfNoRedis, worker as spawnWorker, type Running } from "./redis-server.ts";
+import { cli, hasRedis, redisSuite, serving, stop, until, worker as spawnWorker, type Running } from "./redis-server.ts";
 
-warnIfNoRedis("test/study/queue.test.ts");
-
-const dir = mkdtempSync(join(tmpdir(), "damon-sim-queue-"));
-const redis = new RedisServer();
-const workers: Running[] = [];
-
-beforeAll(async () => {
-  if (hasRedis) await redis.start();
-});
-
-afterAll(async () => {
-  await cleanup(workers, redis);
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, redis, workers } = redisSuite("test/study/queue.test.ts", "damon-sim-queue-");
 
 // a long lock: no job is taken for stalled (and run twice) on a busy machine; nothing here kills a worker mid-job but with Redis gone too
 const worker = (queue: string, cache: string): Running => spawnWorker(redis.url, queue, ["--cache", join(dir, cache), "--lock-duration", "15000"], workers);

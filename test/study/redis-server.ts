@@ -1,9 +1,14 @@
 // For the BullMQ tests: a redis-server of their own on a random loopback port with no persistence
 // (started, restarted and stopped by its PID), `damon-sim worker` processes they can stop or
-// kill, and whether redis-server is installed at all (the tests skip, saying so, when it is not).
+// kill, whether redis-server is installed at all (the tests skip, saying so, when it is not), and
+// the fixture a test file sets up with them (redisSuite).
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { BIN } from "../cli/helpers.ts";
 
 export const hasRedis = spawnSync("sh", ["-c", "command -v redis-server"]).status === 0;
@@ -98,4 +103,23 @@ export function cli(args: string[]): Promise<{ status: number; stdout: string; s
     p.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     p.on("exit", (code) => resolve({ status: code ?? -1, stdout, stderr }));
   });
+}
+
+/**
+ * A test file's Redis fixture: warns when redis-server is missing, makes a temporary folder, starts
+ * a server before the file's tests and stops it and every worker after them.
+ */
+export function redisSuite(file: string, prefix: string): { dir: string; redis: RedisServer; workers: Running[] } {
+  warnIfNoRedis(file);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const redis = new RedisServer();
+  const workers: Running[] = [];
+  beforeAll(async () => {
+    if (hasRedis) await redis.start();
+  });
+  afterAll(async () => {
+    await cleanup(workers, redis);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, redis, workers };
 }
