@@ -25,7 +25,7 @@ import { preset } from "../hw/presets.ts";
 import { defaultAttrs } from "../damon/attrs.ts";
 import { DamonContext } from "../damon/context.ts";
 import { createMonitor, type Monitor } from "../damon/monitor.ts";
-import type { DamonOps } from "../damon/ops.ts";
+import type { DamonOps } from "../damon/context.ts";
 import { Region } from "../damon/region.ts";
 import { PRIMITIVES, type PrimitiveName } from "../damon/primitives/index.ts";
 import { ArrayReportBuffer, DROP_REASON_NAMES, Jiffies, RingReportBuffer, type ReportBuffer, type ReportInput } from "../damon/report-buffer/buffer.ts";

@@ -6,7 +6,7 @@
 // evidence of the last check (which primitive saw the access) is kept for data attributes.
 
 import type { DamonContext } from "./context.ts";
-import type { DamonOps } from "./ops.ts";
+import type { DamonOps } from "./context.ts";
 import { cpuSetsOf, needsPteEvidence, probePasses, type SampleEvidence } from "./probes.ts";
 import type { ReportDrain } from "./report-buffer/drain.ts";
 import { applyAccessFlags, type SamplingOps } from "./ops-common.ts";

@@ -6,10 +6,10 @@
 
 import type { DamonAttrs } from "./attrs.ts";
 import { nrSamplesPerAggr } from "./attrs.ts";
-import { rulesOf, type KernelRules, type Variant } from "./kernel.ts";
+import { rulesOf, type KernelRules, type SplitState, type Variant } from "./kernel.ts";
 import { alignDown, alignUp, MAX_PROBES, mergeTwo, splitRegionAt, type Region, type Target } from "./region.ts";
 
-export type { Variant } from "./kernel.ts";
+export type { SplitState, Variant } from "./kernel.ts";
 
 /** Mainline's damon_moving_sum: mvsum - nomvsum / window + new (integer). */
 export function movingSum(mvsum: number, nomvsum: number, lenWindow: number, newValue: number): number {
@@ -160,11 +160,6 @@ export function splitRegionsOf(t: Target, nrSubs: number, minSz: number, rand: R
   }
 }
 
-/** State the split pass keeps between aggregations (the kernel's static last_nr_regions and rotation). */
-export interface SplitState {
-  lastNrRegions: number;
-  rotation: number;
-}
 
 /**
  * kdamond_split_regions. Mainline: nothing above max/2 regions; 3 pieces when the count did not

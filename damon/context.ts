@@ -14,13 +14,32 @@ import { applyMinNrRegions, mergeRegions, regionSzLimit, resetAggregated, splitR
 import { cloneAttrs, nrSamplesPerAggr, sisOf, validateAttrs, type DamonAttrs } from "./attrs.ts";
 import { defaultDamonCosts, type DamonCosts } from "./costs.ts";
 import { rulesOf, type KernelRules } from "./kernel.ts";
-import type { DamonOps } from "./ops.ts";
 import { DEFAULT_MAX_PROBES, type Probe } from "./probes.ts";
 import { Damos } from "./schemes/damos.ts";
 import type { MemoryState, SchemeActions, SchemeSpec } from "./schemes/types.ts";
 import { MAX_PROBES } from "./region.ts";
 import { Target, type Region } from "./region.ts";
 import { adaptationBp, intervalsScore, nextSampleUs } from "./tuning.ts";
+
+/**
+ * The operations-set interface: how a context reaches the monitored address space. vaddr and
+ * paddr implement it with the PTE Accessed bit; the push primitives (faults, perf mem, IBS, SPE,
+ * the CHMU) plug in behind it, so the core never asks which primitive is in use. It lives with
+ * the context its methods take, so the two need not import each other.
+ */
+export interface DamonOps {
+  readonly name: string;
+  /** Builds the initial regions of targets that have none (called once, at start). */
+  init(ctx: DamonContext): void;
+  /** Re-reads the monitored address space (every ops update interval). */
+  update(ctx: DamonContext): void;
+  /** Picks each region's sampling address and arms the access check for the next interval. */
+  prepareAccessChecks(ctx: DamonContext): void;
+  /** Checks each region's sample, updates nr_accesses; returns the largest nr_accesses. */
+  checkAccesses(ctx: DamonContext): number;
+  /** Releases anything armed (traps, samplers) when monitoring stops. */
+  cleanup?(ctx: DamonContext): void;
+}
 
 /** One region as seen at an aggregation (what damo's records hold). */
 export interface SnapshotRegion {

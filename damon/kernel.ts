@@ -56,7 +56,6 @@
 // top, so the push primitives and probes stay usable, and its "next" is the next rule set.
 
 import { InputError } from "../sim/errors.ts";
-import type { SplitState } from "./aggregate.ts";
 
 /** DAMON core semantics: mainline, or damon/next where they differ (damon.md: ML vs DN-b). */
 export type Variant = "mainline" | "next";
@@ -178,6 +177,12 @@ export function parseKernel(kernel: string | undefined, variant: string | undefi
   const rules = kernelRules(kernel);
   if (variant !== undefined && variant !== rules.core) throw new InputError(`--variant ${variant} contradicts --kernel ${kernel} (whose core semantics are ${rules.core}); give one of them`, { field });
   return rules;
+}
+
+/** State the split pass keeps between aggregations (the kernel's static last_nr_regions and rotation). */
+export interface SplitState {
+  lastNrRegions: number;
+  rotation: number;
 }
 
 const SPLIT_STATICS = new WeakMap<object, SplitState>();

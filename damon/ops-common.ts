@@ -9,7 +9,7 @@ import type { Machine } from "../hw/machine.ts";
 import { updateAccessRate } from "./aggregate.ts";
 import { nrSamplesPerAggr } from "./attrs.ts";
 import type { DamonContext } from "./context.ts";
-import type { DamonOps } from "./ops.ts";
+import type { DamonOps } from "./context.ts";
 import type { SampleEvidence } from "./probes.ts";
 import type { ReportStore } from "./report-buffer/buffer.ts";
 import type { ReportEligibility } from "./report-buffer/drain.ts";

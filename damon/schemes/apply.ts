@@ -9,7 +9,6 @@
 // kernel's non-safe list walk does.
 
 import { regionSzLimit } from "../aggregate.ts";
-import type { DamonContext } from "../context.ts";
 import { alignDown, splitRegionAt, type Target } from "../region.ts";
 import { hasStat } from "./features.ts";
 import { coreFilterOut } from "./filters.ts";
@@ -18,11 +17,11 @@ import { patternMatch } from "./pattern.ts";
 import { adjustQuota, chargeQuota, quotaIsFull, quotaIsSet, type HistogramFill } from "./quota.ts";
 import type { Scheme } from "./scheme.ts";
 import { regionScore, scoreNr } from "./score.ts";
-import type { ActionRequest, ActionResult, MemoryState, SchemeActions } from "./types.ts";
+import type { ActionRequest, ActionResult, MemoryState, SchemeActions, SchemeContext } from "./types.ts";
 
 /** What the apply loop works with: the context, its schemes and the operations set's two sides. */
 export interface ApplyEnv {
-  readonly ctx: DamonContext;
+  readonly ctx: SchemeContext;
   readonly schemes: readonly Scheme[];
   /** null: an operations set without apply_scheme (regions are tried, nothing is applied or charged). */
   readonly actions: SchemeActions | null;

@@ -6,12 +6,11 @@
 // time) and for the context (the actions' CPU time of all schemes).
 
 import type { Stats } from "../../sim/stats.ts";
-import type { DamonContext } from "../context.ts";
 import { applySchemes, type ApplyEnv } from "./apply.ts";
 import { hasStat } from "./features.ts";
 import { Scheme } from "./scheme.ts";
 import { DAMOS_MAX_SCORE } from "./score.ts";
-import type { MemoryState, SchemeActions, SchemeSpec } from "./types.ts";
+import type { MemoryState, SchemeActions, SchemeContext, SchemeSpec } from "./types.ts";
 import { wmarkWaitUs } from "./watermarks.ts";
 
 /** What summary() gives per scheme. */
@@ -35,7 +34,7 @@ export class Damos {
    * Builds the schemes of `ctx` (refusing a bad spec with an InputError naming
    * `${field}[i].<field>`). `actions` null: an operations set without apply_scheme.
    */
-  constructor(specs: readonly SchemeSpec[], readonly ctx: DamonContext, readonly actions: SchemeActions | null, readonly memory: MemoryState, field = "schemes") {
+  constructor(specs: readonly SchemeSpec[], readonly ctx: SchemeContext, readonly actions: SchemeActions | null, readonly memory: MemoryState, field = "schemes") {
     this.opsName = actions?.opsName ?? ctx.ops.name;
     this.schemes = specs.map((spec, i) => new Scheme(spec, i, ctx.kernel, this.opsName, `${field}[${i}]`));
     this.env = {

@@ -5,10 +5,9 @@
 // read (damon/next starts from a U64_MAX sentinel); node_eligible_mem_bp sums, over the regions
 // matching the scheme's pattern, the bytes of allocated frames on the goal's node.
 
-import type { DamonContext } from "../context.ts";
 import { multFrac, u64, ULONG_MAX, wrap64 } from "../u64.ts";
 import { patternMatch } from "./pattern.ts";
-import type { AccessPattern, GoalTuner, MemoryState, QuotaGoal } from "./types.ts";
+import type { AccessPattern, GoalTuner, MemoryState, QuotaGoal, SchemeContext } from "./types.ts";
 
 /** A goal and its runtime state. */
 export interface GoalState {
@@ -25,7 +24,7 @@ export function newGoalState(goal: QuotaGoal, psiSentinel: boolean): GoalState {
 
 /** What a goal reads besides the memory counters. */
 export interface GoalContext {
-  readonly ctx: DamonContext;
+  readonly ctx: SchemeContext;
   readonly memory: MemoryState;
   readonly opsName: string;
   readonly pattern: AccessPattern;

@@ -4,16 +4,15 @@
 // Every range is closed.
 
 import { nrAccessesMvsum } from "../aggregate.ts";
-import type { DamonContext } from "../context.ts";
 import type { Region } from "../region.ts";
-import type { AccessPattern } from "./types.ts";
+import type { AccessPattern, SchemeContext } from "./types.ts";
 
 /** The nr_accesses a pattern is matched against. */
-export function patternNr(ctx: DamonContext, r: Region): number {
+export function patternNr(ctx: SchemeContext, r: Region): number {
   return ctx.kernel.damosMvsum ? nrAccessesMvsum(r, ctx.attrs, ctx.passed, ctx.nextAggregationSis) : Math.floor(r.nrAccessesBp / 10000);
 }
 
-export function patternMatch(ctx: DamonContext, r: Region, p: AccessPattern): boolean {
+export function patternMatch(ctx: SchemeContext, r: Region, p: AccessPattern): boolean {
   const sz = r.size, nr = patternNr(ctx, r);
   return p.szRegion.min <= sz && sz <= p.szRegion.max && p.nrAccesses.min <= nr && nr <= p.nrAccesses.max && p.age.min <= r.age && r.age <= p.age.max;
 }

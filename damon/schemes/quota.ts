@@ -7,13 +7,12 @@
 // wrapping or saturating as the kernel's); esz itself is at most ULONG_MAX / 10000 (< 2^53) unless
 // only a time quota is set, where it is the time-derived bytes (exact below 2^53, rounded above).
 
-import type { DamonContext } from "../context.ts";
 import type { Target } from "../region.ts";
 import { feedLoopNextInputU64 } from "../tuning.ts";
 import { maxU, minU, multFrac, u64, ULONG_MAX, wrap64 } from "../u64.ts";
 import type { GoalContext, GoalState } from "./goals.ts";
 import { quotaScore } from "./goals.ts";
-import type { Quota } from "./types.ts";
+import type { Quota, SchemeContext } from "./types.ts";
 
 const PAGE_SIZE = 4096n;
 
@@ -115,7 +114,7 @@ export function minScoreOf(hist: Float64Array, maxScore: number, esz: number): n
 export function adjustQuota(q: QuotaState, goals: readonly GoalState[], g: GoalContext, onExceeded: () => void, fill: HistogramFill | null, hist: Float64Array): void {
   const { ms, sz, resetIntervalMs } = q.spec;
   if (ms === 0 && sz === 0 && goals.length === 0) return;
-  const ctx: DamonContext = g.ctx;
+  const ctx: SchemeContext = g.ctx;
   const now = ctx.now;
   if (q.totalChargedSz === 0 && q.chargedFrom === 0) {
     q.chargedFrom = now;

@@ -5,7 +5,6 @@
 // update_schemes_tried_regions (start, end, nr_accesses, age before the action, sz_filter_passed).
 
 import { SimError } from "../../sim/errors.ts";
-import type { DamonContext } from "../context.ts";
 import type { KernelRules } from "../kernel.ts";
 import { checkSchemeFeatures } from "./features.ts";
 import { filtersDefaultReject, type CoreFilterState } from "./filters.ts";
@@ -13,7 +12,7 @@ import { newGoalState, type GoalState } from "./goals.ts";
 import { u64 } from "../u64.ts";
 import { QuotaState } from "./quota.ts";
 import { scoreKind, type ScoreKind } from "./score.ts";
-import type { DamosFilter, SchemeSpec, Watermarks } from "./types.ts";
+import type { DamosFilter, SchemeContext, SchemeSpec, Watermarks } from "./types.ts";
 import { validateSchemeSpec } from "./validate.ts";
 import type { WatermarkState } from "./watermarks.ts";
 
@@ -101,7 +100,7 @@ export class Scheme implements CoreFilterState, WatermarkState {
   }
 
   /** damos_set_next_apply_sis: passed + (apply interval or aggr) / sample. */
-  setNextApplySis(ctx: DamonContext): void {
+  setNextApplySis(ctx: SchemeContext): void {
     const sample = ctx.attrs.sampleUs === 0 ? 1 : ctx.attrs.sampleUs;
     const apply = this.spec.applyIntervalUs === 0 ? ctx.attrs.aggrUs : this.spec.applyIntervalUs;
     this.nextApplySis = ctx.passed + Math.floor(apply / sample);

@@ -6,9 +6,8 @@
 
 import { nrSamplesPerAggr } from "../attrs.ts";
 import { nrAccessesMvsum } from "../aggregate.ts";
-import type { DamonContext } from "../context.ts";
 import type { Region } from "../region.ts";
-import type { DamosAction } from "./types.ts";
+import type { DamosAction, SchemeContext } from "./types.ts";
 
 export const DAMOS_MAX_SCORE = 99;
 const MAX_SUBSCORE = 100;
@@ -31,11 +30,11 @@ export interface ScoreWeights {
 }
 
 /** The nr_accesses DAMOS sees for a region: the mvsum (damosMvsum) or the raw count. */
-export function scoreNr(ctx: DamonContext, r: Region): number {
+export function scoreNr(ctx: SchemeContext, r: Region): number {
   return ctx.kernel.damosMvsum ? nrAccessesMvsum(r, ctx.attrs, ctx.passed, ctx.nextAggregationSis) : r.nrAccesses;
 }
 
-export function scoreInputs(ctx: DamonContext, r: Region): ScoreInputs {
+export function scoreInputs(ctx: SchemeContext, r: Region): ScoreInputs {
   return { nr: scoreNr(ctx, r), age: r.age, samples: nrSamplesPerAggr(ctx.attrs), aggrUs: ctx.attrs.aggrUs };
 }
 
@@ -91,7 +90,7 @@ export function scoreKind(opsName: string, action: DamosAction): ScoreKind | nul
 }
 
 /** The score of region r for a scheme whose score kind is `kind`. */
-export function regionScore(kind: ScoreKind, ctx: DamonContext, r: Region, w: ScoreWeights): number {
+export function regionScore(kind: ScoreKind, ctx: SchemeContext, r: Region, w: ScoreWeights): number {
   if (kind === "max") return DAMOS_MAX_SCORE;
   const i = scoreInputs(ctx, r);
   return kind === "hot" ? hotScore(i, w) : coldScore(i, w);

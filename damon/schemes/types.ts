@@ -5,6 +5,31 @@
 // files; units are those of the kernel's fields (bytes, samples, aggregation intervals, us, ms,
 // permil, bp). Reference: ../shared/reference/damos.md sections 1-6.
 
+import type { DamonAttrs } from "../attrs.ts";
+import type { DamonCosts } from "../costs.ts";
+import type { KernelRules } from "../kernel.ts";
+import type { Target } from "../region.ts";
+
+/**
+ * What the scheme core reads of its DAMON context and charges to it (a DamonContext is one; the
+ * core names only this, so damon/schemes/ does not import the context that runs it).
+ */
+export interface SchemeContext {
+  readonly kernel: KernelRules;
+  readonly attrs: DamonAttrs;
+  readonly targets: Target[];
+  readonly minRegionSz: number;
+  /** Sample intervals passed, and the next aggregation's, as the kdamond loop counts them. */
+  readonly passed: number;
+  readonly nextAggregationSis: number;
+  readonly costs: DamonCosts;
+  /** kdamond's CPU work of the current step, ns (the core adds its walks and actions). */
+  costNs: number;
+  readonly ops: { readonly name: string };
+  /** Simulated time of the current step, ns. */
+  readonly now: number;
+}
+
 /** DAMOS actions by their sysfs names (damos.md 1, "Actions"). */
 export const DAMOS_ACTIONS = ["willneed", "cold", "pageout", "hugepage", "nohugepage", "collapse", "lru_prio", "lru_deprio", "migrate_hot", "migrate_cold", "stat"] as const;
 export type DamosAction = (typeof DAMOS_ACTIONS)[number];

@@ -12,7 +12,7 @@ import { AccuracyTracker, spearman, type WindowAccuracy } from "../../damon/accu
 import { defaultAttrs } from "../../damon/attrs.ts";
 import { DamonContext, type Snapshot } from "../../damon/context.ts";
 import { createMonitor } from "../../damon/monitor.ts";
-import type { DamonOps } from "../../damon/ops.ts";
+import type { DamonOps } from "../../damon/context.ts";
 import { Region } from "../../damon/region.ts";
 import { AccessKind } from "../../hw/batch.ts";
 import { AccessRecord } from "../../hw/hooks.ts";

@@ -6,7 +6,7 @@ import { updateAccessRate } from "../../damon/aggregate.ts";
 import { defaultAttrs, nrSamplesPerAggr, type DamonAttrs } from "../../damon/attrs.ts";
 import { DamonContext } from "../../damon/context.ts";
 import { kernelRules, type KernelVersion } from "../../damon/kernel.ts";
-import type { DamonOps } from "../../damon/ops.ts";
+import type { DamonOps } from "../../damon/context.ts";
 import { Region, type Target } from "../../damon/region.ts";
 import type { ActionRequest, ActionResult, ActionTarget, DamosAction, MemoryState, QuotaGoal, SchemeActions, SchemeSpec } from "../../damon/schemes/types.ts";
 import { RngRoot } from "../../sim/rng.ts";

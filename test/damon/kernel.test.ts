@@ -13,7 +13,7 @@ import { mergeRegions, splitRegions, updateAccessRate } from "../../damon/aggreg
 import { defaultAttrs, nrSamplesPerAggr, type DamonAttrs } from "../../damon/attrs.ts";
 import { DamonContext } from "../../damon/context.ts";
 import { KERNEL_VERSIONS, kernelRules, parseKernel, variantRules } from "../../damon/kernel.ts";
-import type { DamonOps } from "../../damon/ops.ts";
+import type { DamonOps } from "../../damon/context.ts";
 import { Region, Target } from "../../damon/region.ts";
 import { RngRoot } from "../../sim/rng.ts";
 import { buildProcess } from "../../hw/layout.ts";

@@ -20,7 +20,7 @@ import { formatCpuList, parseCpuList, parseTidList, passesFilters, type SampleFi
 import { ReportDrain } from "../../damon/report-buffer/drain.ts";
 import { DamonContext } from "../../damon/context.ts";
 import { defaultAttrs } from "../../damon/attrs.ts";
-import type { DamonOps } from "../../damon/ops.ts";
+import type { DamonOps } from "../../damon/context.ts";
 import { Region } from "../../damon/region.ts";
 import { RngRoot } from "../../sim/rng.ts";
 import { MS } from "../../sim/time.ts";
