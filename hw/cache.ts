@@ -16,7 +16,19 @@
 
 import { SimError } from "../sim/errors.ts";
 import { isPowerOfTwo, log2Exact } from "../sim/units.ts";
-import type { CacheConfig, ReplacementPolicy } from "./config.ts";
+
+export type ReplacementPolicy = "lru" | "plru";
+
+/** One cache level of a machine config (config.ts re-exports it). */
+export interface CacheConfig {
+  size: number;
+  assoc: number;
+  line: number;
+  /** Load-to-use latency of a hit, in ns. */
+  latencyNs: number;
+  /** "lru" (true LRU) or "plru" (tree pseudo-LRU; assoc must be a power of two). */
+  policy?: ReplacementPolicy;
+}
 
 const EMPTY = -1;
 /** Fingerprint byte of an empty way (and of padding): fingerprints are 0..127, so it never matches. */

@@ -11,19 +11,9 @@ import { didYouMean, InputError } from "../sim/errors.ts";
 import { readInputText } from "../sim/input-text.ts";
 import { parseJsonText } from "../sim/json-text.ts";
 import { formatSize, isPowerOfTwo, parseSize } from "../sim/units.ts";
-import { waySetsBytes } from "./cache.ts";
+import { waySetsBytes, type CacheConfig } from "./cache.ts";
 
-export type ReplacementPolicy = "lru" | "plru";
-
-export interface CacheConfig {
-  size: number;
-  assoc: number;
-  line: number;
-  /** Load-to-use latency of a hit, in ns. */
-  latencyNs: number;
-  /** "lru" (true LRU) or "plru" (tree pseudo-LRU; assoc must be a power of two). */
-  policy?: ReplacementPolicy;
-}
+export type { CacheConfig, ReplacementPolicy } from "./cache.ts";
 
 export interface TlbConfig {
   entries: number;

@@ -17,14 +17,16 @@
 // demultiplexer waiting for another thread's rows) are skipped.
 
 import { Actor } from "../sim/actor.ts";
-import { Priority } from "../sim/scheduler.ts";
+import { Priority, type Scheduler } from "../sim/scheduler.ts";
 import { AccessKind } from "./batch.ts";
 import { Cache } from "./cache.ts";
-import { DataSource, TlbOutcome } from "./hooks.ts";
-import type { Machine } from "./machine.ts";
-import { PteFlag, pageKey2m, pageKey4k } from "./pagetable.ts";
+import type { MachineConfig } from "./config.ts";
+import { DataSource, TlbOutcome, type AccessRecord, type AccessSampler } from "./hooks.ts";
+import type { PhysicalMemory } from "./memory.ts";
+import { PteFlag, pageKey2m, pageKey4k, type PteStore } from "./pagetable.ts";
 import type { ThreadState } from "./process.ts";
 import { Tlb, tlbKey2m, tlbKey4k } from "./tlb.ts";
+import type { GroundTruth } from "./truth.ts";
 
 /** Categories of CPU time, indices into Cpu.time. */
 export const CpuTime = {
@@ -53,6 +55,31 @@ const INV_PAGE = 1 / PAGE;
 const INV_LINE = 1 / 64;
 /** PTE flags that send a walk off the plain path: a PROT_NONE trap, a paged-out page. */
 const SLOW_PTE = PteFlag.TRAP | PteFlag.SWAPPED;
+
+/**
+ * What a CPU uses of its machine (the Machine is one): configuration, memory and page tables, the
+ * ground truth, the samplers on the access path, the counters of memory served, and the kernel
+ * paths an access can enter (demand, major and trap faults; a finished thread). Named here so that
+ * cpu.ts does not import the machine that builds its CPUs.
+ */
+export interface CpuHost {
+  readonly config: MachineConfig;
+  readonly sched: Scheduler;
+  readonly ptes: PteStore;
+  readonly memory: PhysicalMemory;
+  readonly truth: GroundTruth | null;
+  readonly samplers: AccessSampler[];
+  readonly record: AccessRecord;
+  readonly farNode: Uint8Array;
+  readonly memServed: Float64Array;
+  readonly memWritebacks: Float64Array;
+  readonly quantumNs: number;
+  readonly timesliceNs: number;
+  demandFault(cpu: Cpu, th: ThreadState, addr: number): number;
+  majorFault(cpu: Cpu, pte: number): void;
+  trapFault(cpu: Cpu, th: ThreadState, pte: number, vaddr: number, isWrite: boolean): number;
+  threadFinished(th: ThreadState): void;
+}
 
 export class Cpu extends Actor {
   readonly node: number;
@@ -105,7 +132,7 @@ export class Cpu extends Actor {
   private readonly memLat: Float64Array;
 
   constructor(
-    private readonly m: Machine,
+    private readonly m: CpuHost,
     readonly cpuId: number,
     llc: Cache,
   ) {

@@ -17,7 +17,7 @@
 // The kernel keeps anon and file folios on separate lists balanced by swappiness; here they share
 // one pair per node. Costs: costs.reclaimScanNs per folio scanned plus each pageout's cost.
 
-import type { Machine } from "./machine.ts";
+import type { MmHost } from "./mm-host.ts";
 import { folioOf, folioPages } from "./folio.ts";
 import { LruList } from "./lru.ts";
 import { FrameFlag } from "./memory.ts";
@@ -36,7 +36,7 @@ export class Reclaimer {
   /** Folios scanned by reclaim in all. */
   scanned = 0;
 
-  constructor(private readonly m: Machine) {}
+  constructor(private readonly m: MmHost) {}
 
   /**
    * folio_referenced: the folio's mappings whose Accessed bit is set (cleared as they are found,

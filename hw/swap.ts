@@ -20,7 +20,7 @@
 // pages in the same way without a fault: no stall, kdamond pays faultNs per page (the read is
 // asynchronous readahead in the kernel).
 
-import type { Machine } from "./machine.ts";
+import type { MmHost } from "./mm-host.ts";
 import { folioOf, folioPages } from "./folio.ts";
 import { PteFlag } from "./pagetable.ts";
 
@@ -32,7 +32,7 @@ const WRITE_FILE = 1;
 const WRITE_SWAP = 2;
 
 /** What paging out a frame of anonymous / shared-file memory writes: nothing (a clean file page), its file (a dirty shared file page) or swap. */
-function writeKind(m: Machine, frame: number, anon: boolean, sharedFile: boolean): number {
+function writeKind(m: MmHost, frame: number, anon: boolean, sharedFile: boolean): number {
   if (anon) return WRITE_SWAP;
   for (let s = m.memory.rmapHead.get(frame); s >= 0; s = m.ptes.rmapNext[s]!) {
     // a written private file page is an anonymous copy (swap-backed); a written shared one goes back to its file
@@ -42,7 +42,7 @@ function writeKind(m: Machine, frame: number, anon: boolean, sharedFile: boolean
 }
 
 /** Can the folio be paged out (a swap write needs a swap device)? */
-export function pageoutPossible(m: Machine, head: number): boolean {
+export function pageoutPossible(m: MmHost, head: number): boolean {
   if (m.swap) return true;
   const pte = m.memory.rmapHead.get(head);
   if (pte < 0) return true;
@@ -54,7 +54,7 @@ export function pageoutPossible(m: Machine, head: number): boolean {
  * Pages out the folio holding `frame` unconditionally. Returns the cost in ns, or -1 when the frame
  * is not an allocated page on the LRU, or needs a swap write and there is no swap device.
  */
-export function pageoutFolio(m: Machine, frame: number, now: number): number {
+export function pageoutFolio(m: MmHost, frame: number, now: number): number {
   const head = folioOf(m, frame);
   if (head < 0 || !m.lru.isOnLru(head) || !pageoutPossible(m, head)) return -1;
   const pages = folioPages(m, head);
@@ -65,7 +65,7 @@ export function pageoutFolio(m: Machine, frame: number, now: number): number {
 }
 
 /** Unmaps and frees one 4 KiB page (on the LRU, mapped or not). */
-function pageoutPage(m: Machine, frame: number, now: number): number {
+function pageoutPage(m: MmHost, frame: number, now: number): number {
   const ptes = m.ptes;
   let n = 0;
   for (let s = m.memory.rmapHead.get(frame); s >= 0; s = ptes.rmapNext[s]!) {
@@ -111,7 +111,7 @@ function pageoutPage(m: Machine, frame: number, now: number): number {
  * fail quietly). Returns the cost in ns (fault handling, device time for a demand major fault,
  * direct reclaim), or -1 when no frame could be had (willneed only; a fault throws out-of-memory).
  */
-export function swapInPage(m: Machine, pte: number, cpuNode: number, now: number, demand: boolean): number {
+export function swapInPage(m: MmHost, pte: number, cpuNode: number, now: number, demand: boolean): number {
   const ptes = m.ptes;
   const fl = ptes.flags[pte]!;
   if ((fl & PteFlag.SWAPPED) === 0) return 0;

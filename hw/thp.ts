@@ -5,12 +5,12 @@
 // MADV_COLD split a THP the range covers only partly). The old 2 MiB slot is left dead: not
 // present, no frame, out of the page table and the reverse map.
 
-import type { Machine } from "./machine.ts";
+import type { MmHost } from "./mm-host.ts";
 import { FrameFlag, HUGE_FRAMES } from "./memory.ts";
 import { PteFlag, pageKey2m, pageKey4k } from "./pagetable.ts";
 
 /** Splits the huge mapping in PTE slot `pte`; returns the cost (shootdown IPIs), ns. */
-export function splitHugeMapping(m: Machine, pte: number): number {
+export function splitHugeMapping(m: MmHost, pte: number): number {
   const ptes = m.ptes;
   if (!ptes.isHuge(pte) || (ptes.flags[pte]! & PteFlag.PRESENT) === 0) return 0;
   const head = ptes.frame[pte]!;

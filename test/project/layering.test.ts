@@ -1,5 +1,7 @@
 // The layer rule: sim <- hw <- damon; workloads feed hw; only cli, bench and test wire everything.
-// Every relative import of every module is checked against the layers it may reach.
+// Every relative import of every module is checked against the layers it may reach, and no
+// modules import each other in a cycle (type-only imports count: a cycle of types is still two
+// modules that cannot be read, or moved, one without the other).
 
 import { describe, expect, it } from "vitest";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -32,6 +34,38 @@ function importsOf(file: string): string[] {
   return specs;
 }
 
+/** The import cycles of a module graph: its strongly connected components of more than one module (Tarjan), each sorted. */
+export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], on = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    on.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const c: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        c.push(w);
+      } while (w !== v);
+      if (c.length > 1) out.push(c.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return out;
+}
+
 describe("layering", () => {
   for (const [layer, allowed] of Object.entries(ALLOWED)) {
     it(`${layer}/ imports only from ${allowed.join(", ")}`, () => {
@@ -46,6 +80,23 @@ describe("layering", () => {
       expect(bad).toEqual([]);
     });
   }
+
+  it("no modules import each other in a cycle (type-only imports included)", () => {
+    const graph = new Map<string, string[]>();
+    for (const layer of ["sim", "hw", "damon", "workloads", "cli", "bench"]) {
+      for (const file of tsFiles(join(ROOT, layer))) {
+        const deps = importsOf(file).filter((spec) => spec.startsWith(".")).map((spec) => relative(ROOT, resolve(file, "..", spec)));
+        graph.set(relative(ROOT, file), deps);
+      }
+    }
+    expect(graph.size).toBeGreaterThan(100);
+    expect(importCycles(graph).map((c) => c.join(" <-> "))).toEqual([]);
+  });
+
+  it("the cycle finder finds cycles (it can fail)", () => {
+    const g = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a", "d"]], ["d", []], ["e", ["e2"]], ["e2", ["e"]]]);
+    expect(importCycles(g)).toEqual([["a", "b", "c"], ["e", "e2"]]);
+  });
 
   it("the checker sees imports (it can fail)", () => {
     const specs = importsOf(join(ROOT, "sim/scheduler.ts"));
