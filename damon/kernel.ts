@@ -28,6 +28,10 @@
 //                                                             on-demand mvsum; before, nr_accesses_bp /
 //                                                             10000 (scores: the raw nr_accesses)
 //   damosFailCharge      no     no     no    yes       yes    fail_charge_{num,denom} (c7ec7d5f6b3d1)
+//   damosQuotaFullMin-   no     no     no    yes       yes    a quota with less than min_region_sz left
+//     Region                                                  is full ("handle <min_region_sz remaining
+//                                                             quota as empty", the fail-charge series);
+//                                                             before, only charged >= esz
 //   damosGoalTuner       no     no     yes   yes       yes    goal_tuner consist/temporal (8719c59c4b928)
 //   damosHistogramCore-  no     no     yes   yes       yes    core filters also decide which regions the
 //     Filters                                                 prioritisation histogram counts (7.1)
@@ -82,6 +86,8 @@ export interface KernelRules {
   readonly damosMvsum: boolean;
   /** The quota's fail-charge ratio (7.2). */
   readonly damosFailCharge: boolean;
+  /** damos_quota_is_full also when less than min_region_sz is left (7.2). */
+  readonly damosQuotaFullMinRegion: boolean;
   /** The quota goal tuners consist and temporal (v7.1). */
   readonly damosGoalTuner: boolean;
   /** Core filters also decide what the prioritisation histogram counts (v7.1). */
@@ -113,6 +119,7 @@ const MAINLINE: Omit<KernelRules, "name"> = {
   release: 702,
   damosMvsum: true,
   damosFailCharge: true,
+  damosQuotaFullMinRegion: true,
   damosGoalTuner: true,
   damosHistogramCoreFilters: true,
   damosRemergeSlices: true,
@@ -125,7 +132,7 @@ const MAINLINE: Omit<KernelRules, "name"> = {
 };
 
 /** DAMOS as in v7.1: goal tuners and histogram core filters, but nr_accesses_bp, no fail charge, no slice re-merge. */
-const DAMOS_V71 = { damosMvsum: false, damosFailCharge: false, damosRemergeSlices: false, damosChargeAddrPastEnd: true } as const;
+const DAMOS_V71 = { damosMvsum: false, damosFailCharge: false, damosQuotaFullMinRegion: false, damosRemergeSlices: false, damosChargeAddrPastEnd: true } as const;
 /** DAMOS before v7.1: neither goal tuners nor core filters in the histogram. */
 const DAMOS_OLD = { ...DAMOS_V71, damosGoalTuner: false, damosHistogramCoreFilters: false } as const;
 

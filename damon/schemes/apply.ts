@@ -37,7 +37,7 @@ const NOTHING: ActionResult = { appliedBytes: 0, filterPassedBytes: 0, costNs: 0
 
 /** What scheme s's goals read now. */
 export function goalContext(env: ApplyEnv, s: Scheme): GoalContext {
-  return { ctx: env.ctx, memory: env.memory, opsName: env.opsName, pattern: s.spec.pattern, tuner: s.spec.quota.goalTuner, esz: s.quota.esz };
+  return { ctx: env.ctx, memory: env.memory, opsName: env.opsName, pattern: s.spec.pattern, tuner: s.spec.quota.goalTuner, esz: s.quota.esz, resetIntervalMs: s.spec.quota.resetIntervalMs };
 }
 
 /** The histogram pass of damos_adjust_quota: each pattern-matching region (7.1: and not core-filtered out) by score. */
@@ -155,7 +155,7 @@ export function applyScheme(env: ApplyEnv, t: Target, i: number, s: Scheme): voi
     q.totalChargedNs += res.costNs;
     if (rules.damosFailCharge) chargeQuota(q, sz, applied, true);
     else q.chargedSz += sz;
-    if (quotaIsFull(q, minSz)) {
+    if (quotaIsFull(q, minSz, rules.damosQuotaFullMinRegion)) {
       q.chargeTargetFrom = t;
       q.chargeAddrFrom = rules.damosChargeAddrPastEnd ? r.end + 1 : r.end;
     }
@@ -170,7 +170,7 @@ export function doApplySchemes(env: ApplyEnv, t: Target, i: number): void {
   for (const s of env.schemes) {
     if (ctx.passed < s.nextApplySis) continue;
     if (!s.activated) continue;
-    if (quotaIsFull(s.quota, ctx.minRegionSz)) continue;
+    if (quotaIsFull(s.quota, ctx.minRegionSz, ctx.kernel.damosQuotaFullMinRegion)) continue;
     if (skipChargedRegion(env, t, i, s)) continue;
     if (s.spec.maxNrSnapshots !== 0 && s.stat.nrSnapshots >= s.spec.maxNrSnapshots) continue;
     if (validTarget(env, t, i, s)) applyScheme(env, t, i, s);

@@ -31,6 +31,8 @@ export interface GoalContext {
   readonly tuner: GoalTuner;
   /** The scheme's current effective quota (the PSI sentinel's temporal case reads it). */
   readonly esz: number;
+  /** The quota's reset interval, ms (a complemented PSI goal is the window's us less the stall). */
+  readonly resetIntervalMs: number;
 }
 
 const bp = (num: number, total: number): bigint => multFrac(u64(num), 10000n, u64(total));
@@ -104,9 +106,15 @@ export function refreshGoal(s: GoalState, g: GoalContext): void {
         v = g.tuner === "temporal" && g.esz !== 0 ? 0n : u64(goal.targetValue);
       } else {
         v = wrap64(now - s.lastPsiTotal);
+        // next's complement of a stall time is the window's time without stall (us, at least 0), not 10000 - v
+        if (goal.complement) {
+          const window = u64(g.resetIntervalMs * 1000);
+          v = v >= window ? 0n : window - v;
+        }
       }
       s.lastPsiTotal = now;
-      break;
+      s.currentValue = v;
+      return;
     }
     case "node_mem_used_bp":
     case "node_mem_free_bp":

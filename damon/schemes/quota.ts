@@ -41,11 +41,15 @@ export function quotaIsSet(q: QuotaState): boolean {
   return q.esz !== 0 || q.spec.sz !== 0 || q.spec.ms !== 0 || q.spec.goals.length > 0;
 }
 
-/** damos_quota_is_full: charged up to esz, or less than one min_region_sz left. */
-export function quotaIsFull(q: QuotaState, minSz: number): boolean {
+/**
+ * damos_quota_is_full: charged up to esz, or (7.2 on, `minRegionRule`) less than one min_region_sz
+ * left. Before 7.2 a remainder below min_region_sz keeps the quota open: every region is then
+ * tried with 0 bytes, and no resume point is set.
+ */
+export function quotaIsFull(q: QuotaState, minSz: number, minRegionRule: boolean): boolean {
   if (!quotaIsSet(q)) return false;
   if (q.chargedSz >= q.esz) return true;
-  return q.esz - q.chargedSz < minSz;
+  return minRegionRule && q.esz - q.chargedSz < minSz;
 }
 
 /** damos_charge_quota: the region's bytes, or with the 7.2 fail-charge ratio applied + failed * num / denom. */
@@ -121,7 +125,7 @@ export function adjustQuota(q: QuotaState, goals: readonly GoalState[], g: GoalC
     setEffectiveQuota(q, goals, g);
   }
   if (!(now >= q.chargedFrom && now < q.chargedFrom + resetIntervalMs * 1_000_000)) {
-    if (quotaIsFull(q, ctx.minRegionSz)) onExceeded();
+    if (quotaIsFull(q, ctx.minRegionSz, ctx.kernel.damosQuotaFullMinRegion)) onExceeded();
     q.totalChargedSz += q.chargedSz;
     q.chargedFrom = now;
     q.chargedSz = 0;

@@ -234,3 +234,23 @@ describe("KUnit damos_test_new_scheme_keeps_src_quota (next)", () => {
     expect(s.goals.map((g) => g.goal.targetValue)).toEqual([123]);
   });
 });
+
+describe("next's complement flag on some_mem_psi_us (damos_set_psi_current_val, kernel-patches/bpf core.c@006e6a85)", () => {
+  it("is the reset window's microseconds less the stall, at least 0, and not applied to the sentinel's first read", () => {
+    const mem = new StubMemory();
+    const { d, s } = stubbed("next", spec("stat", { quota: { resetIntervalMs: 1000, goals: [goal("some_mem_psi_us", 100, { complement: true })] } }));
+    const env = { ...d.env, memory: mem };
+    const g = s.goals[0]!;
+    const read = (stallUs: number): bigint => {
+      mem.stallUs = stallUs;
+      refreshGoal(g, goalContext(env, s));
+      return g.currentValue;
+    };
+    // first read (sentinel): the target, uncomplemented
+    expect(read(5000)).toBe(100n);
+    // 300 us of stall in a 1 s window: 1,000,000 - 300
+    expect(read(5300)).toBe(999_700n);
+    // more stall than the window: 0
+    expect(read(5300 + 2_000_000)).toBe(0n);
+  });
+});

@@ -287,3 +287,35 @@ describe("split to fit the quota, and the next window resuming after the charge 
     expect(count("v7.1")).toEqual([4]);
   });
 });
+
+describe("a quota left with less than min_region_sz (7.2's 'handle <min_region_sz remaining quota as empty')", () => {
+  // sz 6000 over four 4 KiB regions, three 1 ms windows, a stat scheme. By hand:
+  //   7.2 (mainline): region 0 takes 4096, then 1904 < 4096 left is full: the resume point is
+  //     set after it; each next window counts qt_exceeds, skips to the resume point and takes one
+  //     more region: regions 0 | 1 | 2, nr_tried 3, qt_exceeds 2.
+  //   v7.1: the quota is only full at charged >= esz, never here: region 0 takes 4096 and regions
+  //     1-3 are tried with 0 bytes (sz aligned down to 0) every window, nothing resumes:
+  //     regions 0 | 0 | 0, nr_tried 12, sz_tried 3 x 4096, qt_exceeds 0.
+  const run = (kernel: KernelVersion) => {
+    const ctx = makeCtx({ kernel, targets: [[[0, 4096], [4096, 8192], [8192, 12288], [12288, 16384]]] });
+    const actions = new StubActions("paddr");
+    const d = new Damos([spec("stat", { quota: { sz: 6000, resetIntervalMs: 1 } })], ctx, actions, new StubMemory());
+    const s = d.schemes[0]!;
+    const applied: number[][] = [];
+    for (let w = 1; w <= 3; w++) {
+      ctx.now = w * 10_000_000;
+      ctx.passed = w * 1000;
+      s.nextApplySis = 0;
+      const n0 = actions.calls.length;
+      d.apply();
+      applied.push(actions.calls.slice(n0).map((c) => c.start / 4096));
+    }
+    return { applied, nrTried: s.stat.nrTried, szTried: s.stat.szTried, qtExceeds: s.stat.qtExceeds };
+  };
+  it("is full in mainline (7.2): one region per window, resumed where the last stopped", () => {
+    expect(run("mainline")).toEqual({ applied: [[0], [1], [2]], nrTried: 3, szTried: 3 * 4096, qtExceeds: 2 });
+  });
+  it("is not full in v7.1 and older: every region tried each window, the rest with 0 bytes", () => {
+    for (const k of ["v7.1", "v6.18", "v6.12"] as const) expect(run(k), k).toEqual({ applied: [[0], [0], [0]], nrTried: 12, szTried: 3 * 4096, qtExceeds: 0 });
+  });
+});
