@@ -41,6 +41,8 @@ export interface JobSpec {
   primitives: string[];
   /** "prim.key" -> value. */
   params: Record<string, number | boolean>;
+  /** DAMOS schemes (damo's JSON list) the monitored run carries out; absent: none. */
+  schemes?: unknown[];
 }
 
 /** What a finished job stores: deterministic figures only (host time is kept beside it). */
@@ -149,6 +151,7 @@ export function experimentJson(spec: JobSpec, inputsDir: string): Record<string,
     attrs: { sample: `${spec.sampleUs}us`, aggr: `${spec.aggrUs}us`, update: `${spec.opsUpdateUs}us`, minRegions: spec.minNrRegions, maxRegions: spec.maxNrRegions },
     theta: spec.theta,
     warmup: spec.warmupWindows,
+    ...(spec.schemes !== undefined && spec.monitor ? { schemes: spec.schemes } : {}),
     variants: [{ name: "job", primitives: spec.monitor ? spec.primitives : ["pte"], params: spec.monitor ? spec.params : {} }],
   };
 }

@@ -7,9 +7,10 @@
 //     "exclude": [ { "primitives": "pte+ibs", "ibs.period": 1024 } ],
 //     "baseline": "unmonitored" }
 // Axes: workload, machine, seed, primitives ("a" or "a+b" or a list), ops, kernel, duration, theta,
-// attrs.sample|aggr|update|minRegions|maxRegions, and any primitive parameter "prim.key"; each
-// one's values are a non-empty list. workload, machine, seed and primitives may also be fixed at
-// the root. A primitive parameter axis only multiplies the cells whose primitives include that
+// attrs.sample|aggr|update|minRegions|maxRegions, schemes (damo scheme JSON files, or "none"), and
+// any primitive parameter "prim.key"; each
+// one's values are a non-empty list. workload, machine, seed, primitives and schemes may also be
+// fixed at the root. A primitive parameter axis only multiplies the cells whose primitives include that
 // primitive (the others show it as empty). A cell is one combination of every axis but seed; its
 // seeds are the repeats a confidence interval is taken over. "baseline" is "unmonitored" (the
 // default: the cell's workload alone, for slowdown), "none", or { "primitives": ..., "params": {...} }
@@ -21,7 +22,7 @@ import { extname } from "node:path";
 import { clip, didYouMean, InputError, UsageError } from "../../sim/errors.ts";
 import { readInputText } from "../../sim/input-text.ts";
 import { parseJsonText } from "../../sim/json-text.ts";
-import { experimentFromJson } from "../experiment/spec.ts";
+import { checkSchemesJson, experimentFromJson } from "../experiment/spec.ts";
 import { machineConfig } from "../run-setup.ts";
 import { resolveWorkloadEnd } from "../../workloads/registry.ts";
 import { canonicalJson, jobKey, type JobSpec } from "./job.ts";
@@ -59,9 +60,9 @@ export interface StudyPlan {
   inputs: Array<{ ref: string; path: string }>;
 }
 
-const ROOT_KEYS = ["name", "description", "workload", "machine", "seed", "primitives", "ops", "kernel", "duration", "attrs", "theta", "warmup", "axes", "exclude", "baseline"];
+const ROOT_KEYS = ["name", "description", "workload", "machine", "seed", "primitives", "ops", "kernel", "duration", "attrs", "theta", "warmup", "schemes", "axes", "exclude", "baseline"];
 const ATTR_AXES = ["attrs.sample", "attrs.aggr", "attrs.update", "attrs.minRegions", "attrs.maxRegions"];
-const NAMED_AXES = ["workload", "machine", "ops", "kernel", "duration", "theta", ...ATTR_AXES, "primitives"];
+const NAMED_AXES = ["workload", "machine", "ops", "kernel", "duration", "theta", ...ATTR_AXES, "schemes", "primitives"];
 const DEFAULTS: Record<string, AxisValue> = { workload: "tiering", machine: "cxl-tier", seed: 1, primitives: "pte", ops: "vaddr", duration: "3s", theta: 0.5 };
 const ATTR_DEFAULTS: Record<string, AxisValue> = { "attrs.sample": "5ms", "attrs.aggr": "100ms", "attrs.update": "1s", "attrs.minRegions": 10, "attrs.maxRegions": 1000 };
 
@@ -91,7 +92,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
     }
   };
   const fixed: Record<string, AxisValue> = { ...DEFAULTS, ...ATTR_DEFAULTS };
-  for (const k of ["workload", "machine", "ops", "kernel", "duration"] as const) {
+  for (const k of ["workload", "machine", "ops", "kernel", "duration", "schemes"] as const) {
     if (o[k] === undefined) continue;
     if (typeof o[k] !== "string") throw loc.error("must be a string", k);
     fixed[k] = o[k];
@@ -128,7 +129,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
   for (const k of Object.keys(given)) {
     if (k !== "seed" && !NAMED_AXES.includes(k) && !isParam(k)) throw loc.error(`unknown axis '${clip(k)}'${didYouMean(k, [...NAMED_AXES, "seed"])} (axes: ${[...NAMED_AXES, "seed"].join(", ")}, or a primitive parameter such as ibs.period)`, `axes.${k}`);
     if (!Array.isArray(given[k]) || (given[k] as unknown[]).length === 0) throw loc.error("must be a non-empty list of values", `axes.${k}`);
-    if (["workload", "machine", "seed", "primitives"].includes(k) && o[k] !== undefined) throw loc.error(`'${k}' is both fixed at the root and an axis: keep one`, `axes.${k}`);
+    if (["workload", "machine", "seed", "primitives", "schemes"].includes(k) && o[k] !== undefined) throw loc.error(`'${k}' is both fixed at the root and an axis: keep one`, `axes.${k}`);
   }
   const order = [...NAMED_AXES.filter((k) => k in given), ...Object.keys(given).filter(isParam), ...("seed" in given ? ["seed"] : [])];
   const axes: Axis[] = [];
@@ -158,6 +159,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
     a.values.forEach((v, i) => {
       const field = `axes.${a.name}[${i}]`;
       if (a.name === "workload") return checkWorkload(String(v), field, loc);
+      if (a.name === "schemes") return void schemesOf(String(v), field, loc);
       if (a.name === "machine") return checkMachine(String(v), field, loc);
       if (a.name === "primitives") return probe({ variants: [{ name: "p", primitives: String(v).split("+") }] }, field);
       if (a.name === "ops" || a.name === "kernel" || a.name === "duration" || a.name === "theta") return probe({ [a.name]: v }, field);
@@ -169,6 +171,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
     });
   }
   for (const k of ["workload", "machine"] as const) if (!axisOf.has(k)) (k === "workload" ? checkWorkload : checkMachine)(String(fixed[k]), o[k] !== undefined ? k : "(root)", loc);
+  if (!axisOf.has("schemes") && fixed.schemes !== undefined) schemesOf(String(fixed.schemes), "schemes", loc);
   for (const k of ["ops", "duration", "theta"]) if (!axisOf.has(k)) probe({ [k]: fixed[k] }, o[k] !== undefined ? k : "(root)");
   if (!axisOf.has("kernel") && fixed.kernel !== undefined) probe({ kernel: fixed.kernel }, "kernel");
   for (const k of ATTR_AXES) if (!axisOf.has(k)) probe({ attrs: { [k.slice(6)]: fixed[k] } }, o.attrs !== undefined ? k : "(root)");
@@ -249,8 +252,8 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
     for (const a of axes) if (isParamAxis(a.name) && axesValues[a.name] !== null) params[a.name] = axesValues[a.name] as number | boolean;
     const machine = String(get("machine"));
     cpus[machine] ??= machineConfig(machine).cpus.length;
-    const base = makeSpec(getOpt, warmup, ref);
-    const spec: JobSpec = { ...base, monitor: true, primitives: prims, params: sortKeys(params) };
+    const { schemes: cellSchemes, ...base } = makeSpec(getOpt, warmup, ref, loc);
+    const spec: JobSpec = { ...base, ...(cellSchemes ? { schemes: cellSchemes } : {}), monitor: true, primitives: prims, params: sortKeys(params) };
     const cellAxes = Object.fromEntries(Object.entries(axesValues).filter(([k]) => k !== "seed"));
     let baselineKey: string | null = null;
     if (baseline !== "none") {
@@ -258,7 +261,7 @@ export function loadStudy(path: string, store: ResultStore): StudyPlan {
       baselineKey = jobKey(bspec);
       if (!baselines.has(baselineKey)) {
         const baxes: Record<string, AxisValue | null> = {};
-        for (const a of axes) baxes[a.name] = a.name === "primitives" || isParamAxis(a.name) ? null : axesValues[a.name]!;
+        for (const a of axes) baxes[a.name] = a.name === "primitives" || a.name === "schemes" || isParamAxis(a.name) ? null : axesValues[a.name]!;
         baxes.primitives = baseline === "unmonitored" ? "baseline" : `baseline ${baseline.primitives}`;
         baselines.set(baselineKey, { key: baselineKey, spec: bspec, role: "baseline", axes: baxes, cell: canonicalJson(Object.fromEntries(Object.entries(baxes).filter(([k]) => k !== "seed"))), baselineKey: null });
       }
@@ -291,7 +294,7 @@ function isWorkloadPath(w: string): boolean {
   return (w.includes("/") || w.includes("\\") || extname(w) !== "") && existsSync(w) && statSync(w).isFile();
 }
 
-function makeSpec(get: (k: string) => AxisValue | undefined, warmup: number, ref: (kind: "workload" | "machine", v: string) => string): Omit<JobSpec, "monitor" | "primitives" | "params"> {
+function makeSpec(get: (k: string) => AxisValue | undefined, warmup: number, ref: (kind: "workload" | "machine", v: string) => string, loc: Locator): Omit<JobSpec, "monitor" | "primitives" | "params"> {
   // the experiment parser normalises durations and attributes the way a run reads them
   const x = experimentFromJson(
     {
@@ -304,9 +307,13 @@ function makeSpec(get: (k: string) => AxisValue | undefined, warmup: number, ref
     "study",
   );
   const kernel = get("kernel");
+  const schemes = get("schemes");
+  const list = schemes === undefined ? null : schemesOf(String(schemes), "schemes", loc);
   return {
     // absent unless the study names one, so studies without it keep their keys
     ...(kernel !== undefined ? { kernel: String(kernel) } : {}),
+    // the schemes themselves (not their file's name) are part of the job, so the key covers them
+    ...(list !== null ? { schemes: list } : {}),
     workload: ref("workload", String(get("workload"))),
     machine: ref("machine", String(get("machine"))),
     seed: Number(get("seed")),
@@ -320,6 +327,21 @@ function makeSpec(get: (k: string) => AxisValue | undefined, warmup: number, ref
     theta: x.theta,
     warmupWindows: warmup,
   };
+}
+
+/** A schemes value: "none" (null), or a damo scheme JSON file, read and checked (its list). */
+function schemesOf(v: string, field: string, loc: Locator): unknown[] | null {
+  if (v === "none") return null;
+  if (!existsSync(v) || !statSync(v).isFile()) throw loc.error(`no such DAMOS scheme file '${clip(v)}' (a damo scheme JSON list, or "none")`, field);
+  const text = readInputText(v, "schemes");
+  const list = parseJsonText(text, v);
+  try {
+    checkSchemesJson(list, { sampleUs: 5000, aggrUs: 100_000 }, v, "(root)");
+  } catch (e) {
+    if (e instanceof InputError) throw loc.error(`${v}: ${e.detail}`, field);
+    throw e;
+  }
+  return list as unknown[];
 }
 
 function checkWorkload(w: string, field: string, loc: Locator): void {

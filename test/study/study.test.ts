@@ -194,6 +194,33 @@ describe("confidence intervals", () => {
 
 describe("study run (local)", () => {
   const axes = { primitives: ["pte", "ibs"], "ibs.period": [1024, 4096], seed: [1, 2] };
+  it("takes DAMOS schemes as an axis: a cell per scheme file (or none), keyed by the schemes' content, baselines shared", () => {
+    const sch = join(dir, "stat-scheme.json");
+    writeFileSync(sch, JSON.stringify([{ action: "stat", access_pattern: { sz_bytes: { min: "0 B", max: "max" }, nr_accesses: { min: "0 %", max: "max" }, age: { min: "0 us", max: "max" } } }]));
+    const p = study("schemes-axis", { schemes: ["none", sch], seed: [1] }, { primitives: "pte" });
+    const out = join(dir, "schemes-out");
+    const plan = runCli(["study", "plan", p, "-o", out]);
+    expect(plan.status, plan.stderr).toBe(0);
+    // two runs (no schemes, the stat scheme) share one unmonitored baseline
+    expect(plan.stdout).toContain("3 jobs (2 runs, 1 baselines)");
+    const r = runCli(["study", "run", p, "-o", out, "-q"]);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Array<Record<string, unknown>>;
+    const runs = rows.filter((x) => x.role === "run");
+    expect(runs.map((x) => x.schemes).sort()).toEqual([sch, "none"].sort());
+    // the stat scheme only counts, so its run sees the same accesses; its walk costs kdamond a little more
+    const none = runs.find((x) => x.schemes === "none")!, stat = runs.find((x) => x.schemes === sch)!;
+    expect(stat.accesses).toBe(none.accesses);
+    expect(stat.overheadPercent as number).toBeGreaterThan(none.overheadPercent as number);
+    // a bad scheme file is named with the axis value's place
+    const bad = join(dir, "bad-scheme.json");
+    writeFileSync(bad, JSON.stringify([{ action: "migrate_warm" }]));
+    const pb = study("schemes-bad", { schemes: [bad] });
+    const e = runCli(["study", "plan", pb, "-o", join(dir, "schemes-bad-out")]);
+    expect(e.status).toBe(2);
+    expect(e.stderr).toContain("axes.schemes[0]");
+  });
+
   it("plans, runs, caches, and gives the same tables with 1 or 2 workers", () => {
     const p = study("local", axes);
     const out1 = join(dir, "out1"), out2 = join(dir, "out2");
