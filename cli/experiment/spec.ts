@@ -429,7 +429,7 @@ export function experimentFromJson(raw: unknown, path: string, opts: ExperimentO
     const t = tieringOf(o.tiering, path, dur);
     x.tiering = t.spec;
     // the tiering baselines come first, after compare's unmonitored run
-    variants.unshift(...t.baselines.map((b) => tieringBaseline(b)));
+    variants.unshift(...t.baselines.map((b, i) => ({ ...tieringBaseline(b), sourceField: `tiering.baselines[${i}]` })));
   }
   if (variants.length === 0) throw new InputError("an experiment needs variants or a sweep", { file: path, field: "variants" });
   // names are the rows of the table and the heatmap files: two alike would overwrite each other

@@ -71,3 +71,30 @@ describe("loadExperiment", () => {
     }
   });
 });
+
+describe("experiment files with DAMOS schemes and a tiering block", () => {
+  const scheme = { action: "migrate_hot", target_nid: 0, access_pattern: { sz_bytes: { min: "4 KiB", max: "max" }, nr_accesses: { min: "5 %", max: "max" }, age: { min: "0 us", max: "max" } } };
+  const write = (o: unknown): string => {
+    const p = join(mkdtempSync(join(tmpdir(), "xp-schemes-")), "x.json");
+    writeFileSync(p, JSON.stringify(o, null, 2));
+    return p;
+  };
+  it("puts the tiering baselines first, keeps the experiment's schemes and a variant's own (none)", () => {
+    const x = loadExperiment(write({ workload: "tiering-loop", machine: "cxl-tier-small", ops: "paddr", schemes: [scheme], tiering: { hotRegion: { pid: 100, vma: "hot2" }, phaseChange: "800ms" }, variants: [{ name: "pte", primitives: ["pte"] }, { name: "plain", primitives: ["pte"], schemes: [] }] }));
+    expect(x.variants.map((v) => v.name)).toEqual(["all DRAM", "oracle", "pte", "plain"]);
+    expect(x.variants[0]!.allDram).toBe(true);
+    expect(x.variants[1]!.placement).toBe("oracle");
+    expect(x.schemes).toHaveLength(1);
+    expect(x.variants[3]!.schemes).toEqual([]);
+    expect(x.tiering).toMatchObject({ fastNode: 0, slowNode: 1, phaseChangeNs: 800_000_000, settled: 0.9 });
+  });
+  it("names the field of a bad scheme inside the experiment file", () => {
+    const p = write({ workload: "tiering-loop", schemes: [{ ...scheme, action: "migrate_warm" }], variants: [{ name: "pte", primitives: ["pte"] }] });
+    expect(() => loadExperiment(p)).toThrow(/schemes\[0\]\.action/);
+    expect(() => loadExperiment(p)).toThrow(InputError);
+  });
+  it("refuses an unknown tiering baseline and a hot region without a VMA name", () => {
+    expect(() => loadExperiment(write({ tiering: { hotRegion: { pid: 1, vma: "x" }, baselines: ["psychic"] }, variants: [{ name: "pte", primitives: ["pte"] }] }))).toThrow(/tiering\.baselines/);
+    expect(() => loadExperiment(write({ tiering: { hotRegion: { pid: 1 } }, variants: [{ name: "pte", primitives: ["pte"] }] }))).toThrow(/tiering\.hotRegion\.vma/);
+  });
+});
