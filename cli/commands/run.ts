@@ -20,7 +20,7 @@ import { registerMachineStats } from "../../hw/machine-stats.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
 import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, type RunSetup } from "../run-setup.ts";
-import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record.ts";
+import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record-file.ts";
 import { version } from "../version.ts";
 import { overheadPercent } from "../metrics.ts";
 
