@@ -60,6 +60,17 @@ export interface AccessSampler {
   onAccess(rec: AccessRecord): number;
 }
 
+/** Puts `s` on the access path (the machine's samplers; once, however often it is called). */
+export function attachSampler(samplers: AccessSampler[], s: AccessSampler): void {
+  if (!samplers.includes(s)) samplers.push(s);
+}
+
+/** Takes `s` off the access path, if it is on it. */
+export function detachSampler(samplers: AccessSampler[], s: AccessSampler): void {
+  const i = samplers.indexOf(s);
+  if (i >= 0) samplers.splice(i, 1);
+}
+
 export interface TrapFault {
   cpu: number;
   tid: number;
