@@ -11,7 +11,7 @@
 //   Ctrl-C and clean up after themselves), the tracked files are removed and the signal is raised
 //   again so the process still dies of it; on any exit, whatever is still tracked is removed.
 // - A SIGKILL or a crash of the machine leaves temporary files behind; removeStaleTemps() finds
-//   the ones of our naming (NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp here and in damon/damo/record.ts,
+//   the ones of our naming (NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp here and in damon/damo/record-file.ts,
 //   the older NAME.damon-sim-PID-TAG.tmp and OUTPUT.PID[.TAG].tmp, .NAME.tmp-PID-N from
 //   workloads/trace/atomic-file.ts) whose process is gone (no such PID, or the PID now belongs to a
 //   process started after the file was written), removes them and says so. A name of another host
@@ -33,12 +33,12 @@ const tracked = new Set<string>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 let listening = false;
 
-/** This host in temporary names: 8 hex digits of the SHA-256 of its name (as damon/damo/record.ts's). */
+/** This host in temporary names: 8 hex digits of the SHA-256 of its name (as damon/damo/record-file.ts's). */
 export const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 
 /**
  * A temporary name next to `path`, unique on this host across processes and their worker threads:
- * NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (as damon/damo/record.ts's).
+ * NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (as damon/damo/record-file.ts's).
  */
 export function tempPath(path: string, tag: string = String(++tmpCounter)): string {
   return `${path}.damon-sim-${process.pid}-${threadId}-${tag}-h${HOST_TAG}.tmp`;
@@ -170,7 +170,7 @@ export function ensureOutputDir(dir: string): void {
   }
 }
 
-// NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (this module, damon/damo/record.ts; NAME.damon-sim-PID-TAG.tmp before);
+// NAME.damon-sim-PID-THREAD-TAG-hHOST.tmp (this module, damon/damo/record-file.ts; NAME.damon-sim-PID-TAG.tmp before);
 // .NAME.tmp-PID-N (workloads/trace/atomic-file.ts); OUTPUT.PID.N.tmp, damon.data.PID[.rN].tmp (the names
 // before, of our own outputs only)
 const OUR_TEMPS = [

@@ -1,7 +1,8 @@
 // Extension points of the machine for the access check primitives (hw/ knows nothing of DAMON):
 //   * AccessSampler: sees every executed access with its latency and data source, the way a PMU
 //     does (perf mem-access / PEBS-like, IBS-like op sampling). It returns the CPU time its own
-//     handling costs (an NMI, a PEBS assist), which the machine charges to that CPU.
+//     handling costs (an NMI, a PEBS assist), which the machine charges to that CPU. It joins and
+//     leaves the machine's samplers with attachSampler / detachSampler.
 //   * TrapHandler: runs when a walk finds a PROT_NONE trap armed on a PTE (NUMA hinting faults,
 //     DAMON's page-fault sampling). It returns the fault's cost; the machine then restores the PTE.
 //   * MemoryObserver: sees every line a node's memory serves (a fill after an LLC miss) or absorbs
@@ -58,6 +59,17 @@ export class AccessRecord {
 export interface AccessSampler {
   /** Called for every access; returns ns of CPU time to charge (0 for none). */
   onAccess(rec: AccessRecord): number;
+}
+
+/** Puts `s` on the access path (the machine's samplers; once, however often it is called). */
+export function attachSampler(samplers: AccessSampler[], s: AccessSampler): void {
+  if (!samplers.includes(s)) samplers.push(s);
+}
+
+/** Takes `s` off the access path, if it is on it. */
+export function detachSampler(samplers: AccessSampler[], s: AccessSampler): void {
+  const i = samplers.indexOf(s);
+  if (i >= 0) samplers.splice(i, 1);
 }
 
 export interface TrapFault {

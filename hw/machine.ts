@@ -1,33 +1,41 @@
 // The machine: NUMA nodes, CPUs with their caches and TLBs, physical memory, address spaces and
-// page tables, the ground truth recorder, and the hooks the access check primitives use. It loads a
-// Workload (layout + thread programs), places threads on CPUs by affinity, and offers the memory
-// management operations the kernel-side models need: demand paging under a NUMA policy, page
-// migration with TLB shootdowns, reverse maps from frames to PTEs, Accessed-bit clearing (with or
-// without a TLB flush), PROT_NONE traps, the per-node page LRU (hw/lru.ts), pageout and swap-in
-// (hw/swap.ts), direct reclaim when an allocation finds memory full (hw/reclaim.ts) and THP splits
-// (hw/thp.ts). It counts the demand accesses each node's memory serves (memServed, memWritebacks)
-// and the memory stall time of major faults and direct reclaim (memStallNs, for PSI some_mem).
+// page tables, the ground truth recorder, and the hooks the access check primitives use. It owns
+// the state; the jobs are in their own modules, which it wires together and which its methods
+// call: loading a workload and placing threads on CPUs (placement.ts), demand paging (paging.ts)
+// under the NUMA policy (numa-policy.ts), the page cache (page-cache.ts), the reverse map
+// (rmap.ts), PROT_NONE traps (traps.ts), migration (migration.ts) and TLB shootdowns
+// (shootdown.ts), the per-node page LRU (lru.ts), pageout and swap-in (swap.ts), direct reclaim
+// (reclaim.ts), THP splits (thp.ts) and folio attributes (folio.ts); its statistics are
+// registered by machine-stats.ts. It keeps the Accessed-bit operations DAMON uses (mkold, with or
+// without a TLB flush, and the young checks), counts the demand accesses each node's memory serves
+// (memServed, memWritebacks) and the memory stall time of major faults and direct reclaim
+// (memStallNs, for PSI some_mem).
 
 import { SimError } from "../sim/errors.ts";
 import type { RngRoot } from "../sim/rng.ts";
 import type { Scheduler } from "../sim/scheduler.ts";
-import type { Stats } from "../sim/stats.ts";
 import { MS, US } from "../sim/time.ts";
 import { Cache } from "./cache.ts";
 import { mmCosts, type MachineConfig } from "./config.ts";
-import { CPU_TIME_NAMES, Cpu, CpuTime } from "./cpu.ts";
-import { AccessRecord, DATA_SOURCE_NAMES, type AccessSampler, type TrapFault, type TrapHandler } from "./hooks.ts";
+import { Cpu, CpuTime, type CpuHost } from "./cpu.ts";
 import { folioOf } from "./folio.ts";
-import { validateLayout } from "./layout.ts";
-import { Lru, LruList } from "./lru.ts";
-import { FrameFlag, HUGE_FRAMES, PhysicalMemory } from "./memory.ts";
+import { AccessRecord, type AccessSampler, type TrapHandler } from "./hooks.ts";
+import { Lru } from "./lru.ts";
+import { FrameFlag, PhysicalMemory } from "./memory.ts";
+import { migrateFolio, migratePage } from "./migration.ts";
+import type { MmHost } from "./mm-host.ts";
+import { PageCache } from "./page-cache.ts";
+import { Pager } from "./paging.ts";
 import { PteFlag, PteStore, pageKey2m, pageKey4k } from "./pagetable.ts";
-import { AddressSpace, ThreadState, Vma } from "./process.ts";
-import type { ThreadProgram, Workload } from "./program.ts";
+import { Placement } from "./placement.ts";
+import type { AddressSpace, ThreadState, Vma } from "./process.ts";
+import type { Workload } from "./program.ts";
 import { Reclaimer } from "./reclaim.ts";
-import { demuxMerged } from "./replay.ts";
+import { firstMapping, forEachMapping } from "./rmap.ts";
+import { cpusRunning, shootdown } from "./shootdown.ts";
 import { pageoutFolio, swapInPage } from "./swap.ts";
 import { splitHugeMapping } from "./thp.ts";
+import { armTrap, disarmTrap, trapFault } from "./traps.ts";
 import { GroundTruth, type TruthOptions } from "./truth.ts";
 
 export interface MachineOptions {
@@ -51,13 +59,13 @@ export interface MachineOptions {
   migrationTraffic?: boolean;
 }
 
-export class Machine {
+export class Machine implements CpuHost, MmHost {
   readonly cpus: Cpu[] = [];
   readonly memory: PhysicalMemory;
   readonly ptes = new PteStore(4096);
   readonly spaces: AddressSpace[] = [];
   readonly vmas: Vma[] = [];
-  readonly threads = new Map<number, ThreadState>();
+  readonly threads: Map<number, ThreadState>;
   /** LLC per node (CPU-less nodes share none: index is the node id, undefined there). */
   readonly llcs: (Cache | undefined)[] = [];
   /** 1 for nodes of kind "cxl" (CPU-less far memory). */
@@ -78,14 +86,13 @@ export class Machine {
   /** Per-node page LRU. */
   readonly lru: Lru;
   readonly reclaimer: Reclaimer;
+  /** Shared file pages by file and offset. */
+  readonly pageCache = new PageCache();
   /** Per node: program demand accesses (line fills) its memory served, and dirty lines written back to it. */
   readonly memServed: Float64Array;
   readonly memWritebacks: Float64Array;
-  private readonly pageCache = new Map<string, Map<number, number>>();
-  private readonly spaceByPid = new Map<number, AddressSpace>();
-  private liveThreads = 0;
-  private readonly doneListeners: Array<(now: number) => void> = [];
-  private readonly trapFaultRec: TrapFault = { cpu: 0, tid: 0, pid: 0, vaddr: 0, pte: 0, paddr: 0, isWrite: false, owners: 0, time: 0 };
+  private readonly placement: Placement;
+  private readonly pager: Pager;
   faultsTotal = 0;
   migrations = 0;
   migrationFailures = 0;
@@ -107,8 +114,6 @@ export class Machine {
   migrationCopyBytes = 0;
   /** Bytes migrated to each node (every migration, whoever asked for it). */
   readonly migratedBytesTo: Float64Array;
-  /** Direct reclaim time of the last allocate() calls, not yet charged by their caller, ns. */
-  private reclaimNsPending = 0;
 
   constructor(
     readonly config: MachineConfig,
@@ -128,6 +133,9 @@ export class Machine {
     this.migratedBytesTo = new Float64Array(config.nodes.length);
     this.lru = new Lru(config.nodes.length, (f) => this.memory.nodeOf(f));
     this.reclaimer = new Reclaimer(this);
+    this.pager = new Pager(this, this.reclaimer);
+    this.placement = new Placement(this);
+    this.threads = this.placement.threads;
     this.memServed = new Float64Array(config.nodes.length);
     this.memWritebacks = new Float64Array(config.nodes.length);
     this.farNode = Uint8Array.from(config.nodes.map((n) => (n.kind === "cxl" ? 1 : 0)));
@@ -145,114 +153,35 @@ export class Machine {
     }
   }
 
-  // ---- loading workloads -----------------------------------------------------------------
+  // ---- threads (placement.ts) ------------------------------------------------------------
 
   /** Builds the workload's address spaces and threads, places threads and starts the CPUs. */
   load(workload: Workload): void {
-    validateLayout(workload.layout, `workload '${workload.name}' layout`);
-    const run = workload.start(this.rng);
-    const programs = new Map<number, ThreadProgram>();
-    if (run.kind === "threads") {
-      for (const p of run.threads) programs.set(p.tid, p);
-    } else {
-      const tids = workload.layout.processes.flatMap((p) => p.threads.map((t) => t.tid));
-      for (const p of demuxMerged(run.source, tids, this.batchSize)) programs.set(p.tid, p);
-    }
-    for (const proc of workload.layout.processes) {
-      if (this.spaceByPid.has(proc.pid)) throw new SimError(`process ${proc.pid} is already loaded`);
-      const asid = this.spaces.length;
-      const vmas = proc.vmas.map((v) => {
-        const vma = Vma.fromSpec(this.vmas.length, asid, v, proc);
-        this.vmas.push(vma);
-        return vma;
-      });
-      const space = new AddressSpace(asid, proc.pid, proc.name, vmas);
-      this.spaces.push(space);
-      this.spaceByPid.set(proc.pid, space);
-      for (const t of proc.threads) {
-        const prog = programs.get(t.tid);
-        if (!prog) throw new SimError(`workload '${workload.name}' has no program for thread ${t.tid}`);
-        const allowed = (t.cpus ?? this.cpus.map((_, i) => i)).filter((c) => c >= 0 && c < this.cpus.length);
-        if (allowed.length === 0) throw new SimError(`thread ${t.tid} may not run on any of this machine's ${this.cpus.length} CPUs`);
-        const th = new ThreadState(t.tid, space, allowed, prog, this.batchSize);
-        this.threads.set(t.tid, th);
-        space.threads.push(th);
-        this.place(th);
-      }
-    }
-    for (const cpu of this.cpus) if (cpu.runq.length > 0 && !cpu.sleeping) cpu.sleepUntil(this.sched.now);
+    this.placement.load(workload);
   }
 
-  /** Puts a thread on the allowed CPU with the fewest threads (lowest id on ties). */
-  private place(th: ThreadState): void {
-    let best = th.allowedCpus[0]!;
-    for (const c of th.allowedCpus) if (this.cpus[c]!.runq.length < this.cpus[best]!.runq.length) best = c;
-    th.cpu = best;
-    this.cpus[best]!.runq.push(th);
-    this.liveThreads++;
-  }
-
-  threadFinished(_th: ThreadState): void {
-    if (--this.liveThreads === 0) for (const fn of this.doneListeners) fn(this.sched.now);
+  threadFinished(th: ThreadState): void {
+    this.placement.threadFinished(th);
   }
 
   /** True once every loaded thread has finished. */
   get finished(): boolean {
-    return this.liveThreads === 0 && this.threads.size > 0;
+    return this.placement.finished;
   }
 
   onAllThreadsDone(fn: (now: number) => void): void {
-    this.doneListeners.push(fn);
+    this.placement.onAllThreadsDone(fn);
   }
 
   spaceOf(pid: number): AddressSpace | undefined {
-    return this.spaceByPid.get(pid);
+    return this.placement.spaceOf(pid);
   }
 
-  // ---- memory management -----------------------------------------------------------------
+  // ---- faults on the access path (paging.ts, swap.ts, traps.ts) --------------------------
 
   /** Demand-paging fault: maps the page holding addr under its VMA's policy; returns the PTE slot. */
   demandFault(cpu: Cpu, th: ThreadState, addr: number): number {
-    const space = th.space;
-    const vma = space.findVma(addr);
-    if (vma === undefined) {
-      throw new SimError(`thread ${th.tid} (pid ${space.pid}) touched 0x${addr.toString(16)}, which is outside every VMA of the process`);
-    }
-    const vpn = Math.floor(addr / 4096);
-    const hvpn = vpn - (vpn % HUGE_FRAMES);
-    const huge = vma.hugeAllowed(hvpn * 4096);
-    let flags = PteFlag.PRESENT | (vma.writable ? PteFlag.WRITABLE : 0);
-    let frame = -1;
-    let cost = this.config.costs.faultNs;
-    if (huge) {
-      frame = this.allocate(vma, hvpn, cpu.node, true);
-      if (frame >= 0) {
-        flags |= PteFlag.HUGE;
-        cost = this.config.costs.hugeFaultNs;
-      }
-    }
-    let pte: number;
-    if (frame >= 0) {
-      pte = this.ptes.add(space.asid, hvpn, frame, flags, vma.id);
-      space.pageTable.set(pageKey2m(vpn), pte);
-      space.hasHuge = true;
-      this.lru.add(frame, HUGE_FRAMES, vma.memcg);
-    } else {
-      frame = this.sharedFileFrame(vma, vpn);
-      if (frame < 0) {
-        frame = this.allocate(vma, vpn, cpu.node, false);
-        this.lru.add(frame, 1, vma.memcg);
-        cost += this.takeReclaimNs();
-      }
-      pte = this.ptes.add(space.asid, vpn, frame, flags, vma.id);
-      space.pageTable.set(pageKey4k(vpn), pte);
-      if (vma.fileId !== null && vma.shared) this.filePages(vma.fileId).set(vma.pgoff + vpn - vma.start / 4096, frame);
-    }
-    this.rmapAdd(frame, pte);
-    if (this.truth) this.truth.ensurePages(this.ptes.size);
-    this.faultsTotal++;
-    cpu.chargeFault(cost);
-    return pte;
+    return this.pager.demandFault(cpu, th, addr);
   }
 
   /** A walk met a paged-out PTE: swap the page in (a major fault, or a minor one when a shared file page is back in the page cache). */
@@ -260,91 +189,31 @@ export class Machine {
     cpu.chargeFault(swapInPage(this, pte, cpu.node, cpu.clock, true));
   }
 
+  /** A walk met a PROT_NONE trap: run the handler, then restore the PTE. Returns the cost. */
+  trapFault(cpu: Cpu, th: ThreadState, pte: number, vaddr: number, isWrite: boolean): number {
+    return trapFault(this, cpu, th, pte, vaddr, isWrite);
+  }
+
+  // ---- memory management -----------------------------------------------------------------
+
+  /** A frame (or huge page) for page `vpn` of `vma` under its NUMA policy, reclaiming when memory is full (Pager.allocate). */
+  allocate(vma: Vma, vpn: number, cpuNode: number, huge: boolean, mayFail = false): number {
+    return this.pager.allocate(vma, vpn, cpuNode, huge, mayFail);
+  }
+
   /** Direct reclaim time spent by allocate() since the last call, ns (the caller charges it). */
   takeReclaimNs(): number {
-    const ns = this.reclaimNsPending;
-    this.reclaimNsPending = 0;
-    return ns;
-  }
-
-  /** The page cache of a shared file: page offset -> frame (hw-internal). */
-  filePages(fileId: string): Map<number, number> {
-    let m = this.pageCache.get(fileId);
-    if (m === undefined) {
-      m = new Map();
-      this.pageCache.set(fileId, m);
-    }
-    return m;
-  }
-
-  /** Frame already holding this page of a shared file mapping, or -1. */
-  sharedFileFrame(vma: Vma, vpn: number): number {
-    if (vma.fileId === null || !vma.shared) return -1;
-    return this.pageCache.get(vma.fileId)?.get(vma.pgoff + vpn - vma.start / 4096) ?? -1;
-  }
-
-  /**
-   * Allocates a frame (or a huge page) for page `vpn` of `vma` under its NUMA policy. When no
-   * allowed node has a free 4 KiB frame, direct reclaim runs on the allowed nodes in policy order
-   * (its time is counted as memory stall and left for the caller in takeReclaimNs()); if nothing
-   * could be reclaimed the allocation fails: -1 with mayFail, else an out-of-memory error. Huge
-   * pages never reclaim (the caller falls back to 4 KiB pages). Not the hot path: a fault's.
-   */
-  allocate(vma: Vma, vpn: number, cpuNode: number, huge: boolean, mayFail = false): number {
-    const nodes = this.policyNodes(vma, vpn, cpuNode);
-    for (const node of nodes) {
-      const f = huge ? this.memory.allocHuge(node) : this.memory.alloc(node);
-      if (f >= 0) return f;
-    }
-    if (huge) return -1; // fall back to 4 KiB pages
-    const ns = this.reclaimer.direct(nodes);
-    this.reclaimNsPending += ns;
-    this.memStallNs += ns;
-    for (const node of nodes) {
-      const f = this.memory.alloc(node);
-      if (f >= 0) return f;
-    }
-    if (mayFail) return -1;
-    throw new SimError(`out of memory: no node allowed by the ${vma.policy.mode} policy of VMA '${vma.name}' has a free frame, and nothing on them could be reclaimed`);
-  }
-
-  /** Candidate nodes, in order, for a page under the VMA's policy. */
-  policyNodes(vma: Vma, vpn: number, cpuNode: number): number[] {
-    const p = vma.policy;
-    const all = this.config.nodes.map((n) => n.id);
-    const byDistance = (from: number, set: number[]): number[] =>
-      [...set].sort((a, b) => this.config.distance[from]![a]! - this.config.distance[from]![b]! || a - b);
-    switch (p.mode) {
-      case "local":
-        return byDistance(cpuNode, all);
-      case "bind":
-        return byDistance(cpuNode, p.nodes!.filter((n) => n < all.length));
-      case "preferred":
-        return byDistance(p.nodes![0]!, all);
-      case "interleave": {
-        const nodes = p.nodes!.filter((n) => n < all.length);
-        const idx = (vma.pgoff + vpn - vma.start / 4096) % nodes.length;
-        return [...nodes.slice(idx), ...nodes.slice(0, idx)];
-      }
-    }
-  }
-
-  /** Links PTE slot pte into frame's reverse map (hw-internal). */
-  rmapAdd(frame: number, pte: number): void {
-    this.ptes.rmapNext[pte] = this.memory.rmapHead.get(frame);
-    this.memory.rmapHead.set(frame, pte);
+    return this.pager.takeReclaimNs();
   }
 
   /** Calls fn for every PTE slot mapping `frame` (a head frame for huge pages). */
   forEachMapping(frame: number, fn: (pte: number) => void): void {
-    for (let s = this.memory.rmapHead.get(frame); s >= 0; s = this.ptes.rmapNext[s]!) fn(s);
+    forEachMapping(this, frame, fn);
   }
 
   /** PTE slot mapping the 4 KiB frame `frame` first (resolving huge tails to their head), or -1. */
   firstMapping(frame: number): number {
-    const fl = this.memory.flags.get(frame);
-    if ((fl & FrameFlag.HUGE_TAIL) !== 0) frame -= frame % HUGE_FRAMES;
-    return this.memory.rmapHead.get(frame);
+    return firstMapping(this, frame);
   }
 
   /** PTE slot translating `vaddr` in address space `asid` (present mappings only), or -1 (no side effects). */
@@ -368,27 +237,23 @@ export class Machine {
 
   /** Physical address of vaddr through PTE slot pte. */
   physAddr(pte: number, vaddr: number): number {
-    const vpn = Math.floor(vaddr / 4096);
-    let frame = this.ptes.frame[pte]!;
-    if (this.ptes.isHuge(pte)) frame += vpn - this.ptes.vpn[pte]!;
-    return frame * 4096 + (vaddr % 4096);
+    return this.ptes.physAddr(pte, vaddr);
+  }
+
+  /** Node of the memory backing a PTE (a paged-out PTE has none: -1). */
+  nodeOfPte(pte: number): number {
+    const f = this.ptes.frame[pte]!;
+    return f < 0 ? -1 : this.memory.nodeOf(f);
   }
 
   /** Drops a PTE's translation from every CPU's TLBs. Returns the CPUs that had to be told. */
   shootdown(pte: number): number {
-    const asid = this.ptes.asid[pte]!;
-    const vpn = this.ptes.vpn[pte]!;
-    const huge = this.ptes.isHuge(pte);
-    for (const c of this.cpus) c.invalidateTranslation(asid, vpn, huge);
-    this.shootdowns++;
-    return this.cpusRunning(asid);
+    return shootdown(this, pte);
   }
 
   /** Number of CPUs running threads of address space asid (who would get a shootdown IPI). */
   cpusRunning(asid: number): number {
-    let n = 0;
-    for (const c of this.cpus) if (c.runq.some((t) => t.space.asid === asid)) n++;
-    return n;
+    return cpusRunning(this, asid);
   }
 
   /**
@@ -403,7 +268,7 @@ export class Machine {
     const frame = this.ptes.frame[pte]!;
     const ff = this.memory.flags.get(frame);
     this.memory.flags.set(frame, ff | FrameFlag.IDLE | (was ? FrameFlag.YOUNG : 0));
-    if (this.flushTlbOnMkold) this.shootdown(pte);
+    if (this.flushTlbOnMkold) shootdown(this, pte);
     return was;
   }
 
@@ -420,85 +285,22 @@ export class Machine {
 
   /** Arms a PROT_NONE trap on a PTE for `owner` (TrapOwner bits); the TLB entries are flushed. */
   armTrap(pte: number, owner: number): void {
-    const fl = this.ptes.flags[pte]!;
-    this.ptes.trapOwners[pte] = this.ptes.trapOwners[pte]! | owner;
-    if ((fl & PteFlag.TRAP) === 0) {
-      this.ptes.flags[pte] = fl | PteFlag.TRAP;
-      this.shootdown(pte);
-    }
+    armTrap(this, pte, owner);
   }
 
   /** Removes `owner` from a PTE's trap, restoring the PTE when no owner is left. */
   disarmTrap(pte: number, owner: number): void {
-    const o = this.ptes.trapOwners[pte]! & ~owner;
-    this.ptes.trapOwners[pte] = o;
-    if (o === 0) this.ptes.flags[pte] = this.ptes.flags[pte]! & ~PteFlag.TRAP;
-  }
-
-  /** A walk met a PROT_NONE trap: run the handler, then restore the PTE. Returns the cost. */
-  trapFault(cpu: Cpu, th: ThreadState, pte: number, vaddr: number, isWrite: boolean): number {
-    const f = this.trapFaultRec;
-    f.cpu = cpu.cpuId;
-    f.tid = th.tid;
-    f.pid = th.space.pid;
-    f.vaddr = vaddr;
-    f.pte = pte;
-    f.paddr = this.physAddr(pte, vaddr);
-    f.isWrite = isWrite;
-    f.owners = this.ptes.trapOwners[pte]!;
-    f.time = cpu.clock;
-    const cost = this.trapHandler !== null ? this.trapHandler.onTrap(f) : 0;
-    this.ptes.trapOwners[pte] = 0;
-    this.ptes.flags[pte] = this.ptes.flags[pte]! & ~PteFlag.TRAP;
-    return cost;
+    disarmTrap(this, pte, owner);
   }
 
   /**
-   * Migrates the page mapped by `pte` (all its mappings) to `node`. Returns the cost in ns (copy +
-   * shootdown IPIs) for the caller to charge, or -1 if the node has no free frame (nothing changes:
-   * migration allocates without reclaim and fails fast, as the kernel's for DAMON and NUMA
-   * balancing). With copyTraffic the copy reads the source node's memory and writes the
-   * destination's through their bandwidth models (at the scheduler's time). The new frame keeps
-   * the old one's LRU list and bits.
+   * Migrates the page mapped by `pte` (all its mappings) to `node` (migration.ts). Returns the cost
+   * in ns (copy + shootdown IPIs) for the caller to charge, or -1 if the node has no free frame
+   * (nothing changes). copyTraffic (default MachineOptions.migrationTraffic): the copy goes
+   * through the two nodes' bandwidth models.
    */
   migrate(pte: number, node: number, copyTraffic = this.migrationTraffic): number {
-    const ptes = this.ptes;
-    if ((ptes.flags[pte]! & PteFlag.PRESENT) === 0 || node < 0 || node >= this.memory.nodes.length) return -1;
-    const oldFrame = ptes.frame[pte]!;
-    const huge = ptes.isHuge(pte);
-    const oldNode = this.memory.nodeOf(oldFrame);
-    if (oldNode === node) return 0;
-    const newFrame = huge ? this.memory.allocHuge(node) : this.memory.alloc(node);
-    if (newFrame < 0) {
-      this.migrationFailures++;
-      return -1;
-    }
-    if (copyTraffic) {
-      const bytes = (huge ? HUGE_FRAMES : 1) * 4096;
-      this.memory.nodes[oldNode]!.transfer(this.sched.now, bytes, false);
-      this.memory.nodes[node]!.transfer(this.sched.now, bytes, true);
-      this.migrationCopyBytes += bytes;
-    }
-    const maps: number[] = [];
-    this.forEachMapping(oldFrame, (s) => maps.push(s));
-    let ipis = 0;
-    for (const s of maps) {
-      ptes.frame[s] = newFrame;
-      ipis += this.shootdown(s);
-    }
-    for (const s of maps) this.rmapAdd(newFrame, s);
-    const fl = this.memory.flags.get(oldFrame) & (FrameFlag.IDLE | FrameFlag.YOUNG);
-    this.memory.flags.set(newFrame, this.memory.flags.get(newFrame) | fl);
-    this.invalidateFrameLines(oldFrame, huge ? HUGE_FRAMES : 1);
-    const vma = this.vmas[ptes.vma[pte]!]!;
-    if (vma.fileId !== null && vma.shared) this.filePages(vma.fileId).set(vma.pgoff + ptes.vpn[pte]! - vma.start / 4096, newFrame);
-    this.lru.transfer(oldFrame, newFrame);
-    if (huge) this.memory.freeHuge(oldFrame);
-    else this.memory.free(oldFrame);
-    this.migrations++;
-    const pages = huge ? HUGE_FRAMES : 1;
-    this.migratedBytesTo[node]! += pages * 4096;
-    return this.config.costs.migrateNs * pages + this.config.costs.shootdownNs * ipis;
+    return migratePage(this, pte, node, copyTraffic);
   }
 
   /**
@@ -506,9 +308,7 @@ export class Machine {
    * `node`, as migrate(). -1 when the frame is not an allocated, mapped page or the node is full.
    */
   migrateFrame(frame: number, node: number, copyTraffic = this.migrationTraffic): number {
-    const head = folioOf(this, frame);
-    const pte = head < 0 ? -1 : this.memory.rmapHead.get(head);
-    return pte < 0 ? -1 : this.migrate(pte, node, copyTraffic);
+    return migrateFolio(this, frame, node, copyTraffic);
   }
 
   /**
@@ -547,81 +347,7 @@ export class Machine {
     if (head >= 0) this.lru.deactivate(head);
   }
 
-  /** Removes a freed frame's lines from every cache, so a later owner cannot hit stale lines (hw-internal). */
-  invalidateFrameLines(frame: number, frames: number): void {
-    const first = frame * 64;
-    const last = (frame + frames) * 64;
-    // a cache that never missed never allocated a line (access() is its only way in): skip it
-    const used: Cache[] = [];
-    for (const c of this.cpus) for (const k of [c.l1d, c.l1i, c.l2]) if (k.misses > 0) used.push(k);
-    for (const llc of this.llcs) if (llc && llc.misses > 0) used.push(llc);
-    for (let line = first; line < last; line++) for (const k of used) k.invalidate(line);
-  }
-
-  /** Node of the memory backing a PTE (a paged-out PTE has none: -1). */
-  nodeOfPte(pte: number): number {
-    const f = this.ptes.frame[pte]!;
-    return f < 0 ? -1 : this.memory.nodeOf(f);
-  }
-
-  /** Bytes of each node in use. */
-  usedBytes(node: number): number {
-    return this.memory.nodes[node]!.used * 4096;
-  }
-
-  // ---- statistics ------------------------------------------------------------------------
-
-  /** Registers the machine's statistics (gem5-style names) in `stats`. */
-  registerStats(stats: Stats, prefix = "system"): void {
-    stats.gauge(`${prefix}.faults`, "demand-paging faults", () => this.faultsTotal);
-    stats.gauge(`${prefix}.migrations`, "pages migrated", () => this.migrations);
-    stats.gauge(`${prefix}.migrationFailures`, "migrations that found no free frame", () => this.migrationFailures);
-    stats.gauge(`${prefix}.tlbShootdowns`, "TLB shootdowns", () => this.shootdowns);
-    stats.gauge(`${prefix}.majorFaults`, "major faults (swap-ins and file refaults waited for)", () => this.majorFaults);
-    stats.gauge(`${prefix}.swapIns`, "pages read back from swap or their file", () => this.swapIns);
-    stats.gauge(`${prefix}.pagesOut`, "pages freed by pageout or reclaim", () => this.pagesOut);
-    stats.gauge(`${prefix}.pageWrites`, "paged-out pages that needed a write (anon, or dirty file)", () => this.pageWrites);
-    stats.gauge(`${prefix}.directReclaims`, "direct reclaim runs (an allocation found memory full)", () => this.directReclaims);
-    stats.gauge(`${prefix}.directReclaimed`, "pages reclaimed by direct reclaim", () => this.directReclaimed);
-    stats.gauge(`${prefix}.thpSplits`, "huge pages split", () => this.thpSplits);
-    stats.gauge(`${prefix}.memStallTime`, "memory stall time (major faults, direct reclaim)", () => this.memStallNs, "Nanosecond");
-    stats.gauge(`${prefix}.migrationCopyBytes`, "bytes copied by migrations that count their traffic", () => this.migrationCopyBytes, "Byte");
-    this.cpus.forEach((c, i) => {
-      const p = `${prefix}.cpu${i}`;
-      stats.gauge(`${p}.accesses`, "memory accesses executed", () => c.accesses);
-      stats.gauge(`${p}.ops`, "non-memory ops executed", () => c.ops);
-      stats.gauge(`${p}.walks`, "page walks", () => c.walks);
-      stats.gauge(`${p}.faults`, "demand-paging faults", () => c.faults);
-      stats.gauge(`${p}.traps`, "PROT_NONE trap faults", () => c.traps);
-      for (const [name, cache] of [["l1d", c.l1d], ["l1i", c.l1i], ["l2", c.l2]] as const) {
-        stats.gauge(`${p}.${name}.hits`, `${name} hits`, () => cache.hits);
-        stats.gauge(`${p}.${name}.misses`, `${name} misses`, () => cache.misses);
-        stats.gauge(`${p}.${name}.writebacks`, `${name} dirty evictions`, () => cache.writebacks);
-      }
-      for (const [name, tlb] of [["dtlb", c.dtlb], ["dtlb2m", c.dtlbHuge], ["itlb", c.itlb], ["stlb", c.stlb]] as const) {
-        stats.gauge(`${p}.${name}.hits`, `${name} hits`, () => tlb.hits);
-        stats.gauge(`${p}.${name}.misses`, `${name} misses`, () => tlb.misses);
-      }
-      CPU_TIME_NAMES.forEach((n, k) => stats.gauge(`${p}.time.${n}`, `CPU time in ${n}`, () => c.time[k]!, "Nanosecond"));
-      DATA_SOURCE_NAMES.forEach((n, k) => stats.gauge(`${p}.source.${n.replace(/ /g, "_")}`, `accesses served by ${n}`, () => c.sources[k]!));
-    });
-    this.llcs.forEach((llc, n) => {
-      if (!llc) return;
-      stats.gauge(`${prefix}.node${n}.llc.hits`, "LLC hits", () => llc.hits);
-      stats.gauge(`${prefix}.node${n}.llc.misses`, "LLC misses", () => llc.misses);
-      stats.gauge(`${prefix}.node${n}.llc.writebacks`, "LLC dirty evictions", () => llc.writebacks);
-    });
-    this.memory.nodes.forEach((node, n) => {
-      stats.gauge(`${prefix}.node${n}.mem.readBytes`, "bytes read from this node's memory", () => node.readBytes, "Byte");
-      stats.gauge(`${prefix}.node${n}.mem.writeBytes`, "bytes written to this node's memory", () => node.writeBytes, "Byte");
-      stats.gauge(`${prefix}.node${n}.mem.usedBytes`, "bytes allocated on this node", () => node.used * 4096, "Byte");
-      stats.gauge(`${prefix}.node${n}.migratedInBytes`, "bytes migrated to this node", () => this.migratedBytesTo[n]!, "Byte");
-      stats.gauge(`${prefix}.node${n}.mem.served`, "program demand line fills this node's memory served", () => this.memServed[n]!);
-      stats.gauge(`${prefix}.node${n}.mem.writebacks`, "program dirty lines written back to this node's memory", () => this.memWritebacks[n]!);
-      stats.gauge(`${prefix}.node${n}.lru.activeBytes`, "bytes on this node's active LRU list", () => this.lru.pages(n, LruList.ACTIVE) * 4096, "Byte");
-      stats.gauge(`${prefix}.node${n}.lru.inactiveBytes`, "bytes on this node's inactive LRU list", () => this.lru.pages(n, LruList.INACTIVE) * 4096, "Byte");
-    });
-  }
+  // ---- CPU time --------------------------------------------------------------------------
 
   /** Total CPU time by category over all CPUs. */
   cpuTime(category: number): number {

@@ -70,6 +70,14 @@ export class PteStore {
     return (this.flags[slot]! & PteFlag.HUGE) !== 0;
   }
 
+  /** Physical address of `vaddr` through slot `slot` (within a huge page: its 4 KiB frame's). */
+  physAddr(slot: number, vaddr: number): number {
+    const vpn = Math.floor(vaddr / 4096);
+    let frame = this.frame[slot]!;
+    if ((this.flags[slot]! & PteFlag.HUGE) !== 0) frame += vpn - this.vpn[slot]!;
+    return frame * 4096 + (vaddr % 4096);
+  }
+
   /** Bytes covered by the mapping. */
   bytes(slot: number): number {
     return (this.flags[slot]! & PteFlag.HUGE) !== 0 ? 2 * 1024 * 1024 : 4096;

@@ -74,6 +74,16 @@ export class Vma {
     return this.backing === "anon";
   }
 
+  /** A shared file mapping: its pages live in the file's page cache, one frame for every process mapping them. */
+  get sharedFile(): boolean {
+    return this.fileId !== null && this.shared;
+  }
+
+  /** Offset of page `vpn` in the VMA's backing object, in pages (its file's; for anonymous memory, from the VMA's start). */
+  pageOffset(vpn: number): number {
+    return this.pgoff + vpn - this.start / 4096;
+  }
+
   static fromSpec(id: number, asid: number, v: VmaSpec, proc: ProcessSpec): Vma {
     return new Vma(
       id,

@@ -23,6 +23,9 @@
 import type { MmHost } from "./mm-host.ts";
 import { folioOf, folioPages } from "./folio.ts";
 import { PteFlag } from "./pagetable.ts";
+import { rmapAdd } from "./rmap.ts";
+import { invalidateFrameLines, shootdown } from "./shootdown.ts";
+import { splitHugeMapping } from "./thp.ts";
 
 /** Mappings of the frame being paged out (reused). */
 let maps = new Int32Array(16);
@@ -47,7 +50,7 @@ export function pageoutPossible(m: MmHost, head: number): boolean {
   const pte = m.memory.rmapHead.get(head);
   if (pte < 0) return true;
   const vma = m.vmas[m.ptes.vma[pte]!]!;
-  return writeKind(m, head, vma.anon, vma.fileId !== null && vma.shared) !== WRITE_SWAP;
+  return writeKind(m, head, vma.anon, vma.sharedFile) !== WRITE_SWAP;
 }
 
 /**
@@ -59,7 +62,7 @@ export function pageoutFolio(m: MmHost, frame: number, now: number): number {
   if (head < 0 || !m.lru.isOnLru(head) || !pageoutPossible(m, head)) return -1;
   const pages = folioPages(m, head);
   if (pages === 1) return pageoutPage(m, head, now);
-  let cost = m.splitHuge(m.memory.rmapHead.get(head));
+  let cost = splitHugeMapping(m, m.memory.rmapHead.get(head));
   for (let i = 0; i < pages; i++) cost += pageoutPage(m, head + i, now);
   return cost;
 }
@@ -80,13 +83,12 @@ function pageoutPage(m: MmHost, frame: number, now: number): number {
   let ipis = 0;
   if (n > 0) {
     const vma = m.vmas[ptes.vma[maps[0]!]!]!;
-    const sharedFile = vma.fileId !== null && vma.shared;
-    write = writeKind(m, frame, vma.anon, sharedFile);
-    if (sharedFile) m.filePages(vma.fileId).delete(vma.pgoff + ptes.vpn[maps[0]!]! - vma.start / 4096);
+    write = writeKind(m, frame, vma.anon, vma.sharedFile);
+    m.pageCache.delete(vma, ptes.vpn[maps[0]!]!);
   }
   for (let i = 0; i < n; i++) {
     const s = maps[i]!;
-    ipis += m.shootdown(s);
+    ipis += shootdown(m, s);
     ptes.flags[s] = (ptes.flags[s]! & PteFlag.WRITABLE) | PteFlag.SWAPPED;
     ptes.trapOwners[s] = 0;
     ptes.frame[s] = -1;
@@ -97,7 +99,7 @@ function pageoutPage(m: MmHost, frame: number, now: number): number {
     m.memory.nodes[node]!.transfer(now, 4096, false);
     m.pageWrites++;
   }
-  m.invalidateFrameLines(frame, 1);
+  invalidateFrameLines(m, frame, 1);
   m.lru.remove(frame);
   m.memory.free(frame);
   m.pagesOut++;
@@ -117,7 +119,7 @@ export function swapInPage(m: MmHost, pte: number, cpuNode: number, now: number,
   if ((fl & PteFlag.SWAPPED) === 0) return 0;
   const vma = m.vmas[ptes.vma[pte]!]!;
   const vpn = ptes.vpn[pte]!;
-  let frame = m.sharedFileFrame(vma, vpn);
+  let frame = m.pageCache.frame(vma, vpn);
   const read = frame < 0;
   let cost = m.config.costs.faultNs;
   if (read) {
@@ -125,7 +127,7 @@ export function swapInPage(m: MmHost, pte: number, cpuNode: number, now: number,
     cost += m.takeReclaimNs();
     if (frame < 0) return -1;
     m.lru.add(frame, 1, vma.memcg);
-    if (vma.fileId !== null && vma.shared) m.filePages(vma.fileId).set(vma.pgoff + vpn - vma.start / 4096, frame);
+    m.pageCache.set(vma, vpn, frame);
     m.memory.nodes[m.memory.nodeOf(frame)]!.transfer(now, 4096, true);
     m.swapIns++;
     if (demand) {
@@ -136,7 +138,7 @@ export function swapInPage(m: MmHost, pte: number, cpuNode: number, now: number,
   }
   ptes.frame[pte] = frame;
   ptes.flags[pte] = (fl & PteFlag.WRITABLE) | PteFlag.PRESENT;
-  m.rmapAdd(frame, pte);
+  rmapAdd(m, frame, pte);
   if (demand) m.faultsTotal++;
   return cost;
 }

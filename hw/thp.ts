@@ -8,6 +8,7 @@
 import type { MmHost } from "./mm-host.ts";
 import { FrameFlag, HUGE_FRAMES } from "./memory.ts";
 import { PteFlag, pageKey2m, pageKey4k } from "./pagetable.ts";
+import { shootdown } from "./shootdown.ts";
 
 /** Splits the huge mapping in PTE slot `pte`; returns the cost (shootdown IPIs), ns. */
 export function splitHugeMapping(m: MmHost, pte: number): number {
@@ -19,7 +20,7 @@ export function splitHugeMapping(m: MmHost, pte: number): number {
   const vma = ptes.vma[pte]!;
   const flags = ptes.flags[pte]! & ~PteFlag.HUGE;
   const owners = ptes.trapOwners[pte]!;
-  const ipis = m.shootdown(pte);
+  const ipis = shootdown(m, pte);
   const pt = m.spaces[asid]!.pageTable;
   pt.delete(pageKey2m(vpn0));
   const bits = m.memory.flags.get(head) & (FrameFlag.IDLE | FrameFlag.YOUNG);

@@ -5,7 +5,7 @@
 // truth. Like GroundTruth it counts, per window, accesses and the sub-windows with an access, and
 // keeps a list of touched pages; the owner closes windows.
 
-import type { AccessRecord, AccessSampler } from "./hooks.ts";
+import { attachSampler, type AccessRecord, type AccessSampler } from "./hooks.ts";
 import type { Machine } from "./machine.ts";
 
 export interface ChannelFilter {
@@ -41,7 +41,7 @@ export class TruthChannel implements AccessSampler {
   }
 
   attach(): this {
-    this.m.samplers.push(this);
+    attachSampler(this.m.samplers, this);
     return this;
   }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { stringOpt, type CommandSpec, type ParsedArgs } from "../args.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../../sim/errors.ts";
-import { readRecordFile, type DamonRecord } from "../../damon/damo/record.ts";
+import { readRecordFile, type DamonRecord } from "../../damon/damo/record-file.ts";
 import { accessReport, type SortKey } from "../../damon/damo/access.ts";
 import { heatmapAscii, heatmapGrid, heatmapRanges, heatmapRaw } from "../../damon/damo/heatmap.ts";
 import type { TemperatureWeights } from "../../damon/damo/regions.ts";

@@ -16,10 +16,11 @@ import { Stats } from "../../sim/stats.ts";
 import { formatDuration, SEC } from "../../sim/time.ts";
 import { formatSize } from "../../sim/units.ts";
 import { CPU_TIME_NAMES, CpuTime } from "../../hw/cpu.ts";
+import { registerMachineStats } from "../../hw/machine-stats.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
 import { DROP_REASON_NAMES } from "../../damon/report-buffer/buffer.ts";
 import { buildRun, DEFAULT_ENDLESS_DURATION, describeRun, RUN_OPTIONS, runEnd, type RunSetup } from "../run-setup.ts";
-import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record.ts";
+import { RecordWriter, recordIntervals, toRecordSnapshot } from "../../damon/damo/record-file.ts";
 import { version } from "../version.ts";
 import { overheadPercent } from "../metrics.ts";
 
@@ -195,7 +196,7 @@ export function hostTiming(setup: RunSetup, wallSeconds: number): HostTiming {
 /** Writes summary.json, config.json, stats.json, stats.txt (and attributes.json, numa.json when asked for); returns the summary. */
 export function writeRunOutputs(setup: RunSetup, outDir: string): Record<string, unknown> {
   const stats = new Stats();
-  setup.machine.registerStats(stats);
+  registerMachineStats(setup.machine, stats);
   setup.monitor.registerStats(stats);
   stats.gauge("damon.kdamond.cpuNs", "kdamond CPU time", () => setup.monitor.kdamond.totalCostNs, "Nanosecond");
   stats.gauge("damon.snapshots", "aggregations (snapshots)", () => setup.monitor.ctx.aggregations);

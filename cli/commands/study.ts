@@ -17,7 +17,7 @@ import { UsageError } from "../../sim/errors.ts";
 import { loadStudy, type PlannedJob, type StudyPlan } from "../study/spec.ts";
 import { ResultStore } from "../study/store.ts";
 import { resultRows, summaryRows, toCsv, toJson } from "../study/tables.ts";
-import { reportHtml } from "../study/report.ts";
+import { reportHtml } from "../study/study-report.ts";
 import { StudyProgress } from "../study/progress.ts";
 import { BACKEND_OPTIONS, backendOf } from "../jobs/backend.ts";
 import { runJobs, type BackendOutcome, type SharedStore } from "../study/run-jobs.ts";

@@ -5,7 +5,7 @@
 // memory bandwidth estimate and the total size, a blank line between snapshots, and the record's
 // intervals at the end. Optional damon-sim columns: probe hits (data attributes).
 
-import type { DamonRecord, RecordSnapshot } from "./record.ts";
+import type { DamonRecord, RecordSnapshot } from "./record-file.ts";
 import { formatHz, formatNr, formatSz, formatTimeNs, formatTimeUs, pyFixed } from "./format.ts";
 import { ageUsOf, DEFAULT_TEMPERATURE_WEIGHTS, hzOf, percentOf, samplesOf, snapshotAggrUs, temperatureOf, type TemperatureWeights } from "./regions.ts";
 

@@ -7,7 +7,7 @@
 // normalised by its time x bytes. Output: damo's ANSI digit map with its comment lines, raw
 // "<time>\t<addr>\t<heat>" lines, or a PNG (rendered by the CLI from the same pixel grid).
 
-import type { DamonRecord } from "./record.ts";
+import type { DamonRecord } from "./record-file.ts";
 import { formatSz, formatTimeNs } from "./format.ts";
 import { ageAggrsOf, samplesOf } from "./regions.ts";
 

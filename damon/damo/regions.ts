@@ -3,7 +3,7 @@
 // aggregation interval damo infers for the snapshot), age in microseconds, and damo's
 // "temperature" (a weighted sum of size, percent and age, negated for unaccessed regions).
 
-import type { DamonRecord, RecordRegion, RecordSnapshot } from "./record.ts";
+import type { DamonRecord, RecordRegion, RecordSnapshot } from "./record-file.ts";
 
 /** damo's infer_aggr_time_us: the aggregation interval a snapshot stands for. */
 export function snapshotAggrUs(s: RecordSnapshot, rec: DamonRecord): number {

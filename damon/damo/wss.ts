@@ -4,7 +4,7 @@
 // DAMON's warm-up is not counted), targets are summed snapshot by snapshot, values are sorted by
 // size, and percentiles 0..100 step 25 are printed with 59-column bars.
 
-import type { DamonRecord } from "./record.ts";
+import type { DamonRecord } from "./record-file.ts";
 import { formatSz } from "./format.ts";
 import { samplesOf } from "./regions.ts";
 

@@ -14,7 +14,7 @@
 // is enabled when kdamond starts and disabled when it stops; it sees only CXL-resident memory.
 
 import { CHMU_DEFAULTS, ChmuSampler, type ChmuOptions } from "../../hw/primitives/chmu.ts";
-import type { PrimitiveDef } from "./types.ts";
+import { SAMPLER_LIFECYCLE, type PrimitiveDef } from "./types.ts";
 
 const d = CHMU_DEFAULTS;
 
@@ -42,13 +42,5 @@ export const chmu = {
   // writes are counted, so the filtered scenarios would not tell anything about it
   filteredScenarios: false,
   install: (env): ChmuSampler => new ChmuSampler(env.machine, env.params, env.sink),
-  start(s: ChmuSampler): void {
-    s.attach();
-  },
-  stop(s: ChmuSampler): void {
-    s.detach();
-  },
-  registerStats(s: ChmuSampler, stats): void {
-    s.registerStats(stats);
-  },
+  ...SAMPLER_LIFECYCLE,
 } as const satisfies PrimitiveDef<"chmu", ChmuOptions, ChmuSampler>;

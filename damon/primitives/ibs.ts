@@ -5,7 +5,7 @@
 
 import { IBS_DEFAULTS, IbsSampler, type IbsOptions } from "../../hw/primitives/index.ts";
 import { PERF_LIMIT_PARAMS } from "./perf-limits.ts";
-import type { PrimitiveDef } from "./types.ts";
+import { SAMPLER_LIFECYCLE, type PrimitiveDef } from "./types.ts";
 
 export const ibs = {
   name: "ibs",
@@ -22,13 +22,5 @@ export const ibs = {
   scenarioParams: { period: 4096 },
   filteredScenarios: true,
   install: (env): IbsSampler => new IbsSampler(env.machine, env.params, env.sink),
-  start(s: IbsSampler): void {
-    s.attach();
-  },
-  stop(s: IbsSampler): void {
-    s.detach();
-  },
-  registerStats(s: IbsSampler, stats): void {
-    s.registerStats(stats);
-  },
+  ...SAMPLER_LIFECYCLE,
 } as const satisfies PrimitiveDef<"ibs", IbsOptions, IbsSampler>;

@@ -5,7 +5,7 @@
 
 import { PERF_MEM_DEFAULTS, PerfMemSampler, type PerfMemOptions } from "../../hw/primitives/index.ts";
 import { PERF_LIMIT_PARAMS } from "./perf-limits.ts";
-import type { PrimitiveDef } from "./types.ts";
+import { SAMPLER_LIFECYCLE, type PrimitiveDef } from "./types.ts";
 
 const d = PERF_MEM_DEFAULTS;
 
@@ -27,13 +27,5 @@ export const perfMem = {
   scenarioParams: { loadPeriod: 1000, storePeriod: 1000 },
   filteredScenarios: true,
   install: (env): PerfMemSampler => new PerfMemSampler(env.machine, env.params, env.sink),
-  start(s: PerfMemSampler): void {
-    s.attach();
-  },
-  stop(s: PerfMemSampler): void {
-    s.detach();
-  },
-  registerStats(s: PerfMemSampler, stats): void {
-    s.registerStats(stats);
-  },
+  ...SAMPLER_LIFECYCLE,
 } as const satisfies PrimitiveDef<"perf-mem", PerfMemOptions, PerfMemSampler>;

@@ -7,7 +7,7 @@
 // neoverse-v2 preset); on another machine it models what SPE would report there.
 
 import { SPE_DEFAULTS, SpeSampler, type SpeOptions } from "../../hw/primitives/spe.ts";
-import type { PrimitiveDef } from "./types.ts";
+import { SAMPLER_LIFECYCLE, type PrimitiveDef } from "./types.ts";
 
 const d = SPE_DEFAULTS;
 const S33 = "core-and-devices.md 5 [S33]";
@@ -41,13 +41,5 @@ export const spe = {
   scenarioParams: { interval: 1024, auxBytes: 8192 },
   filteredScenarios: true,
   install: (env): SpeSampler => new SpeSampler(env.machine, env.params, env.sink),
-  start(s: SpeSampler): void {
-    s.attach();
-  },
-  stop(s: SpeSampler): void {
-    s.detach();
-  },
-  registerStats(s: SpeSampler, stats): void {
-    s.registerStats(stats);
-  },
+  ...SAMPLER_LIFECYCLE,
 } as const satisfies PrimitiveDef<"spe", SpeOptions, SpeSampler>;

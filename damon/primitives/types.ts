@@ -2,7 +2,8 @@
 // fills): its name, its parameters (type, unit, default and where that default comes from, help),
 // what kdamond does for it at each sample, how it installs on the machine and feeds
 // damon_report_access(), its start and stop (kdamond calls them for every installed primitive),
-// its statistics, the data-attribute evidence it gives, and its line of CLI help.
+// its statistics, the data-attribute evidence it gives, and its line of CLI help; and the start,
+// stop and statistics that every primitive backed by a hardware sampler shares (SAMPLER_LIFECYCLE).
 
 import type { Stats } from "../../sim/stats.ts";
 import type { Machine } from "../../hw/machine.ts";
@@ -72,3 +73,23 @@ export interface PrimitiveDef<N extends string = string, O = object, I = unknown
   stop(instance: I): void;
   registerStats(instance: I, stats: Stats): void;
 }
+
+/** A primitive instance that is a hardware sampler: it joins and leaves the machine (attach, detach) and has its own counters. */
+export interface Sampler {
+  attach(): unknown;
+  detach(): void;
+  registerStats(stats: Stats): void;
+}
+
+/** start, stop and registerStats of a primitive whose instance is a Sampler: kdamond's start attaches it, its stop detaches it. */
+export const SAMPLER_LIFECYCLE = {
+  start(s: Sampler): void {
+    s.attach();
+  },
+  stop(s: Sampler): void {
+    s.detach();
+  },
+  registerStats(s: Sampler, stats: Stats): void {
+    s.registerStats(stats);
+  },
+} as const;

@@ -18,6 +18,7 @@ import {
   CORE_FILTER_TYPES,
   DAMOS_ACTIONS,
   OPS_FILTER_TYPES,
+  QUOTA_GOAL_METRICS,
   type AccessPattern,
   type CoreFilterType,
   type DamosAction,
@@ -151,19 +152,9 @@ export const goalTunerOf = (v: unknown): GoalTuner => oneOf(v, ["consist", "temp
 
 export const wmarkMetricOf = (v: unknown): Watermarks["metric"] => oneOf(v, ["none", "free_mem_rate"] as const, "a watermark metric");
 
-/** The quota goal metrics damo@df6d55fa knows (its qgoal_metrics; hugepage_mem_bp is not among them). */
-export const DAMO_GOAL_METRICS = [
-  "user_input",
-  "some_mem_psi_us",
-  "node_mem_used_bp",
-  "node_mem_free_bp",
-  "node_memcg_used_bp",
-  "node_memcg_free_bp",
-  "active_mem_bp",
-  "inactive_mem_bp",
-  "node_eligible_mem_bp",
-] as const satisfies readonly QuotaGoalMetric[];
-export type DamoGoalMetric = (typeof DAMO_GOAL_METRICS)[number];
+/** The quota goal metrics damo@df6d55fa knows (its qgoal_metrics): the kernel's but hugepage_mem_bp, in the kernel's order. */
+export type DamoGoalMetric = Exclude<QuotaGoalMetric, "hugepage_mem_bp">;
+export const DAMO_GOAL_METRICS: readonly DamoGoalMetric[] = QUOTA_GOAL_METRICS.filter((m): m is DamoGoalMetric => m !== "hugepage_mem_bp");
 
 export const goalMetricOf = (v: unknown): DamoGoalMetric => oneOf(v, DAMO_GOAL_METRICS, "a quota goal metric damo knows");
 

@@ -26,7 +26,7 @@ import { InputError } from "../../sim/errors.ts";
 import type { Rng } from "../../sim/rng.ts";
 import type { Stats } from "../../sim/stats.ts";
 import { AccessKind } from "../batch.ts";
-import { DataSource, type AccessRecord, type AccessSampler } from "../hooks.ts";
+import { attachSampler, DataSource, detachSampler, type AccessRecord, type AccessSampler } from "../hooks.ts";
 import type { Machine } from "../machine.ts";
 import { EventThrottle, PerfLimits, type PerfLimitOptions } from "./perf-throttle.ts";
 import { PrimitiveEvent, fillFromAccess, type PrimitiveSink } from "./sample.ts";
@@ -67,7 +67,6 @@ export class IbsSampler implements AccessSampler {
   private readonly left: Float64Array;
   private readonly rngs: Rng[];
   private readonly event = new PrimitiveEvent();
-  private attached = false;
 
   constructor(private readonly m: Machine, o: IbsOptions = {}, sink: PrimitiveSink | null = null) {
     this.sink = sink;
@@ -94,17 +93,12 @@ export class IbsSampler implements AccessSampler {
   }
 
   attach(): this {
-    if (!this.attached) {
-      this.m.samplers.push(this);
-      this.attached = true;
-    }
+    attachSampler(this.m.samplers, this);
     return this;
   }
 
   detach(): void {
-    const i = this.m.samplers.indexOf(this);
-    if (i >= 0) this.m.samplers.splice(i, 1);
-    this.attached = false;
+    detachSampler(this.m.samplers, this);
   }
 
   /** Ops until the next tag after a roll-over: the period with its low 7 bits' worth randomized. */

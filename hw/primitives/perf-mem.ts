@@ -20,7 +20,7 @@
 
 import { InputError } from "../../sim/errors.ts";
 import { AccessKind } from "../batch.ts";
-import type { AccessRecord, AccessSampler } from "../hooks.ts";
+import { attachSampler, detachSampler, type AccessRecord, type AccessSampler } from "../hooks.ts";
 import type { Machine } from "../machine.ts";
 import type { Stats } from "../../sim/stats.ts";
 import { EventThrottle, PerfLimits, type PerfLimitOptions } from "./perf-throttle.ts";
@@ -67,7 +67,6 @@ export class PerfMemSampler implements AccessSampler {
   private readonly loadCount: Float64Array;
   private readonly storeCount: Float64Array;
   private readonly event = new PrimitiveEvent();
-  private attached = false;
 
   constructor(private readonly m: Machine, o: PerfMemOptions = {}, sink: PrimitiveSink | null = null) {
     this.sink = sink;
@@ -99,18 +98,13 @@ export class PerfMemSampler implements AccessSampler {
 
   /** Adds the sampler to the machine's access path (perf events enabled). */
   attach(): this {
-    if (!this.attached) {
-      this.m.samplers.push(this);
-      this.attached = true;
-    }
+    attachSampler(this.m.samplers, this);
     return this;
   }
 
   /** Removes it (events disabled); counts are kept. */
   detach(): void {
-    const i = this.m.samplers.indexOf(this);
-    if (i >= 0) this.m.samplers.splice(i, 1);
-    this.attached = false;
+    detachSampler(this.m.samplers, this);
   }
 
   onAccess(rec: AccessRecord): number {

@@ -50,7 +50,7 @@ import { InputError } from "../../sim/errors.ts";
 import type { Rng } from "../../sim/rng.ts";
 import type { Stats } from "../../sim/stats.ts";
 import { AccessKind } from "../batch.ts";
-import { AccessRecord, type AccessSampler } from "../hooks.ts";
+import { AccessRecord, attachSampler, detachSampler, type AccessSampler } from "../hooks.ts";
 import type { Machine } from "../machine.ts";
 import { PrimitiveEvent, fillFromAccess, type PrimitiveSink } from "./sample.ts";
 
@@ -155,7 +155,6 @@ export class SpeSampler implements AccessSampler {
   private readonly rngs: Rng[];
   private readonly event = new PrimitiveEvent();
   private readonly scratch = new AccessRecord();
-  private attached = false;
 
   constructor(private readonly m: Machine, o: SpeOptions = {}, sink: PrimitiveSink | null = null) {
     this.sink = sink;
@@ -220,18 +219,13 @@ export class SpeSampler implements AccessSampler {
   }
 
   attach(): this {
-    if (!this.attached) {
-      this.m.samplers.push(this);
-      this.attached = true;
-    }
+    attachSampler(this.m.samplers, this);
     return this;
   }
 
   /** Leaves the access path (profiling disabled); records still in a buffer stay undelivered. */
   detach(): void {
-    const i = this.m.samplers.indexOf(this);
-    if (i >= 0) this.m.samplers.splice(i, 1);
-    this.attached = false;
+    detachSampler(this.m.samplers, this);
   }
 
   /** Ops until the next sample after a reload: the interval, plus the random low 8 bits with jitter. */

@@ -11,7 +11,7 @@ import { inflateSync } from "node:zlib";
 import { defaultAttrs } from "../../damon/attrs.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import { createMonitor } from "../../damon/monitor.ts";
-import { readRecordFile } from "../../damon/damo/record.ts";
+import { readRecordFile } from "../../damon/damo/record-file.ts";
 import { parseWorkloadSpec, specWorkload } from "../../workloads/spec.ts";
 import { MS } from "../../sim/time.ts";
 import { makeMachine } from "../hw/helpers.ts";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readRecordFile } from "../../damon/damo/record.ts";
+import { readRecordFile } from "../../damon/damo/record-file.ts";
 import { runCli } from "../cli/helpers.ts";
 import { experimentFromJson } from "../../cli/experiment/spec.ts";
 import { setupVariant } from "../../cli/experiment/variant.ts";

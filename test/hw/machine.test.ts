@@ -14,6 +14,7 @@ import { RngRoot } from "../../sim/rng.ts";
 import { Stats } from "../../sim/stats.ts";
 import { MiB } from "../../sim/units.ts";
 import type { MachineOptions } from "../../hw/machine.ts";
+import { registerMachineStats } from "../../hw/machine-stats.ts";
 import { listWorkload, makeMachine, oneProcess, type Step } from "./helpers.ts";
 
 const R = AccessKind.READ;
@@ -327,7 +328,7 @@ describe("determinism and replay", () => {
     m.load(listWorkload({ processes: [process] }, rows, 100));
     sched.run(1_000_000_000);
     const stats = new Stats();
-    m.registerStats(stats);
+    registerMachineStats(m, stats);
     return JSON.stringify(stats.toJSON());
   }
 

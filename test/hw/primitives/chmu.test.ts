@@ -42,6 +42,17 @@ interface Line {
   time: number;
 }
 
+/** A tiny CXL machine with an attached CHMU whose sink keeps a copy of every report and costs sinkNs. */
+function recordingChmu(opts: ChmuOptions, sinkNs: number) {
+  const { m, sched } = makeMachine(tinyCxl(), { truth: false });
+  const events: PrimitiveEvent[] = [];
+  const chmu = new ChmuSampler(m, opts, (e) => {
+    events.push(Object.assign(new PrimitiveEvent(), e));
+    return sinkNs;
+  }).attach();
+  return { m, sched, chmu, events };
+}
+
 function mixRun(opts: ChmuOptions, n = 150_000, sinkNs = 0) {
   const { layout, areas } = oneProcess({
     mmap: [
@@ -50,12 +61,7 @@ function mixRun(opts: ChmuOptions, n = 150_000, sinkNs = 0) {
     ],
     threads: [{ tid: 1, cpus: [0] }],
   });
-  const { m, sched } = makeMachine(tinyCxl(), { truth: false });
-  const events: PrimitiveEvent[] = [];
-  const chmu = new ChmuSampler(m, opts, (e) => {
-    events.push(Object.assign(new PrimitiveEvent(), e));
-    return sinkNs;
-  }).attach();
+  const { m, sched, chmu, events } = recordingChmu(opts, sinkNs);
   // a tee in front of the unit: every line the node serves, in the order the device sees them
   const node = m.memory.nodes[1]!;
   const unit = node.observer!;
@@ -174,12 +180,7 @@ describe("counting at the CXL node", () => {
 
 describe("epochs, threshold and hotlist size, by hand", () => {
   function fed(opts: ChmuOptions, feed: Array<[number, number]>, sinkNs = 0) {
-    const { m, sched } = makeMachine(tinyCxl(), { truth: false });
-    const events: PrimitiveEvent[] = [];
-    const chmu = new ChmuSampler(m, opts, (e) => {
-      events.push(Object.assign(new PrimitiveEvent(), e));
-      return sinkNs;
-    }).attach();
+    const { m, sched, chmu, events } = recordingChmu(opts, sinkNs);
     const node = m.memory.nodes[1]!;
     const base = node.base * 64; // first line of the node
     // [unit (4 KiB = 64 lines), time]
