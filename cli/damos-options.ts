@@ -68,12 +68,25 @@ export function memcgIdOfPath(path: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** damo's scheme context for a run's intervals: percents and ages convert with them, memcgs by id ("/2"). */
+export function damoSchemeContext(intervals: { sampleUs: number; aggrUs: number }): DamoSchemeContext {
+  return { sampleUs: intervals.sampleUs, aggrUs: intervals.aggrUs, memcgIdOf: memcgIdOfPath, memcgPathOf: (id) => `/${id}` };
+}
+
+/** A -c/--schemes value that is the JSON itself rather than a file's path. */
+export const isInlineJson = (s: string): boolean => /^\s*[[{]/.test(s);
+
+/** The schemes of a damo scheme JSON list already parsed (an experiment's or a study job's); errors name `file`. */
+export function schemesOfList(list: unknown, intervals: { sampleUs: number; aggrUs: number }, file: string): SchemeSpec[] {
+  return parseDamosJson(JSON.stringify(list), file, damoSchemeContext(intervals))[0]?.schemes ?? [];
+}
+
 /**
  * The schemes a command line asks for: --damos_* options or -c/--schemes (not both). `schemesArg`
  * is a file path or inline JSON; `where` names the command in errors.
  */
 export function schemesFromArgs(where: string, damos: readonly DamoOption[], schemesArg: string | undefined, intervals: { sampleUs: number; aggrUs: number }): SchemeSpec[] {
-  const ctx: DamoSchemeContext = { sampleUs: intervals.sampleUs, aggrUs: intervals.aggrUs, memcgIdOf: memcgIdOfPath, memcgPathOf: (id) => `/${id}` };
+  const ctx = damoSchemeContext(intervals);
   if (damos.length > 0 && schemesArg !== undefined) throw new UsageError(`${where}: give DAMOS schemes either as --damos_* options or with -c/--schemes, not both`);
   if (damos.length > 0) {
     try {
@@ -84,7 +97,7 @@ export function schemesFromArgs(where: string, damos: readonly DamoOption[], sch
     }
   }
   if (schemesArg === undefined) return [];
-  const inline = schemesArg.trimStart().startsWith("[") || schemesArg.trimStart().startsWith("{");
+  const inline = isInlineJson(schemesArg);
   if (!inline && !existsSync(schemesArg)) throw new UsageError(`${where}: -c/--schemes: no such file '${schemesArg}' (give a damo scheme JSON file, or the JSON itself)`);
   const file = inline ? "--schemes" : schemesArg;
   const text = inline ? schemesArg : readFileSync(schemesArg, "utf8");

@@ -14,7 +14,7 @@ import { parseDuration, SEC, US } from "../sim/time.ts";
 import { loadMachineConfig, type MachineConfig } from "../hw/config.ts";
 import type { Machine } from "../hw/machine.ts";
 import { buildSimulation } from "./simulation.ts";
-import { schemesFromArgs } from "./damos-options.ts";
+import { damoSchemeContext, schemesFromArgs } from "./damos-options.ts";
 import { schemeToDamoJson } from "../damon/schemes/damo-json.ts";
 import type { DamonContext } from "../damon/context.ts";
 import { preset, presetNames } from "../hw/presets.ts";
@@ -358,7 +358,7 @@ export function describeRun(s: RunSetup): Record<string, unknown> {
       costs: s.monitor.ctx.costs,
       minRegionSz: s.monitor.ctx.minRegionSz,
       // the schemes as damo's JSON (damo's -c takes it back)
-      ...(s.monitor.ctx.damos ? { schemes: s.monitor.ctx.damos.schemes.map((sc) => schemeToDamoJson(sc.spec, { sampleUs: s.monitor.ctx.attrs.sampleUs, aggrUs: s.monitor.ctx.attrs.aggrUs, memcgPathOf: (id) => `/${id}` })) } : {}),
+      ...(s.monitor.ctx.damos ? { schemes: s.monitor.ctx.damos.schemes.map((sc) => schemeToDamoJson(sc.spec, damoSchemeContext(s.monitor.ctx.attrs))) } : {}),
     },
     options: s.options,
   };

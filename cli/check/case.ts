@@ -36,6 +36,7 @@ import { parseDuration } from "../../sim/time.ts";
 import { parseCacheGeometry, type CachegrindConfig } from "../../hw/cachegrind.ts";
 import { parseJsonText } from "../../sim/json-text.ts";
 import type { Tolerance } from "./compare.ts";
+import { isInlineJson } from "../damos-options.ts";
 
 export const CASE_FILE = "case.json";
 export const EXPECTED_FILE = "expected.json";
@@ -154,7 +155,7 @@ function runOptions(v: unknown, file: string, dir: string): CaseSpec["run"] {
   if (typeof m === "string" && (m.includes("/") || m.endsWith(".json"))) out.machine = resolve(dir, m);
   // so is a scheme file
   const sc = out.schemes;
-  if (typeof sc === "string" && !/^\s*[[{]/.test(sc)) out.schemes = resolve(dir, sc);
+  if (typeof sc === "string" && !isInlineJson(sc)) out.schemes = resolve(dir, sc);
   return out;
 }
 

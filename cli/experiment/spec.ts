@@ -32,8 +32,7 @@ import { isPrimitiveName, PRIMITIVES, type PrimitiveName } from "../../damon/pri
 import { parseCpuList } from "../../damon/report-buffer/filters.ts";
 import { parsePrimitiveParam } from "../run-setup.ts";
 import { isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from "../../damon/kernel.ts";
-import { parseDamosJson } from "../../damon/schemes/damo-json.ts";
-import { memcgIdOfPath } from "../damos-options.ts";
+import { schemesOfList } from "../damos-options.ts";
 
 export interface FilterSpec {
   type: "cpumask" | "threads" | "write";
@@ -254,7 +253,7 @@ function truthFilterOf(v: unknown, field: string, file: string, limit: CpuLimit 
 export function checkSchemesJson(v: unknown, intervals: { sampleUs: number; aggrUs: number }, file: string, field: string): void {
   if (!Array.isArray(v)) throw new InputError("must be a list of DAMOS schemes in damo's JSON", { file, field });
   try {
-    parseDamosJson(JSON.stringify(v), file, { ...intervals, memcgIdOf: memcgIdOfPath });
+    schemesOfList(v, intervals, file);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     const inner = e.location.field;

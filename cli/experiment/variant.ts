@@ -25,10 +25,9 @@ import { OracleTiering } from "./oracle-tiering.ts";
 import { TieringObserver, type TieringOutcome } from "./tiering-observer.ts";
 import type { MachineConfig } from "../../hw/config.ts";
 import { InputError } from "../../sim/errors.ts";
-import { parseDamosJson } from "../../damon/schemes/damo-json.ts";
 import type { SchemeSpec } from "../../damon/schemes/types.ts";
 import type { SchemeSummary } from "../../damon/schemes/damos.ts";
-import { memcgIdOfPath } from "../damos-options.ts";
+import { schemesOfList } from "../damos-options.ts";
 
 export interface HeatmapRows {
   rows: number;
@@ -148,7 +147,7 @@ function variantMachine(x: ExperimentSpec, v: VariantSpec): MachineConfig {
 function variantSchemes(x: ExperimentSpec, v: VariantSpec): SchemeSpec[] {
   const list = v.schemes ?? x.schemes;
   if (list === undefined || list.length === 0) return [];
-  return parseDamosJson(JSON.stringify(list), `${x.sourceFile ?? "experiment"} schemes`, { sampleUs: x.sampleUs, aggrUs: x.aggrUs, memcgIdOf: memcgIdOfPath })[0]?.schemes ?? [];
+  return schemesOfList(list, x, `${x.sourceFile ?? "experiment"} schemes`);
 }
 
 /**

@@ -24,6 +24,7 @@ import { runCase } from "../../cli/check/results.ts";
 import type { Snapshot } from "../../damon/context.ts";
 import { InputError } from "../../sim/errors.ts";
 import { PRIMITIVES } from "../../damon/primitives/index.ts";
+import { isInlineJson } from "../../cli/damos-options.ts";
 
 const CORPUS = resolve(ROOT, "test/corpus");
 
@@ -44,7 +45,7 @@ describe("the project's corpus", () => {
       if (c.cachegrind) seen.cachegrind++;
       const schemes = c.run.schemes;
       if (typeof schemes === "string") {
-        const list = JSON.parse(/^\s*[[{]/.test(schemes) ? schemes : readFileSync(schemes, "utf8")) as Array<{ action: string }>;
+        const list = JSON.parse(isInlineJson(schemes) ? schemes : readFileSync(schemes, "utf8")) as Array<{ action: string }>;
         for (const sc of list) seen.actions.add(`${sc.action} on ${String(c.run.ops ?? "vaddr")}`);
       }
       if (c.workload.endsWith(".dst") && readFileSync(c.workloadArg).includes("valgrind lackey log")) seen.lackey++;
